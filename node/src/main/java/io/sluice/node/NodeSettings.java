@@ -1,0 +1,64 @@
+package io.sluice.node;
+
+import com.typesafe.config.Config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** The {@code sluice { }} block of the configuration, read once at start. */
+public record NodeSettings(
+        String httpInterface,
+        int httpPort,
+        String region,
+        String accountId,
+        Path dataDir,
+        Duration clockSkew,
+        Duration askTimeout,
+        int onDemandShards,
+        int defaultRetentionHours,
+        int shardLimit,
+        int onDemandStreamLimit,
+        Duration metadataCacheTtl,
+        int maxBatchRecords,
+        long maxBatchBytes,
+        long tailBytes,
+        int snapshotEvery,
+        int maxScanEvents,
+        Duration retentionSweepInterval,
+        List<String> cassandraContactPoints,
+        String cassandraKeyspace,
+        String cassandraReplication,
+        boolean applySchema) {
+
+    public static NodeSettings from(Config root) {
+        Config c = root.getConfig("sluice");
+        return new NodeSettings(
+                c.getString("http.interface"),
+                c.getInt("http.port"),
+                c.getString("region"),
+                c.getString("account-id"),
+                Path.of(c.getString("data-dir")),
+                c.getDuration("auth.clock-skew"),
+                c.getDuration("ask-timeout"),
+                c.getInt("stream.on-demand-shards"),
+                c.getInt("stream.default-retention-hours"),
+                c.getInt("stream.shard-limit"),
+                c.getInt("stream.on-demand-stream-limit"),
+                c.getDuration("stream.metadata-cache-ttl"),
+                c.getInt("shard.max-batch-records"),
+                c.getBytes("shard.max-batch-bytes"),
+                c.getBytes("shard.tail-bytes"),
+                c.getInt("shard.snapshot-every"),
+                c.getInt("shard.max-scan-events"),
+                c.getDuration("retention.sweep-interval"),
+                c.getStringList("cassandra.contact-points"),
+                c.getString("cassandra.keyspace"),
+                c.getString("cassandra.replication"),
+                c.getBoolean("cassandra.apply-schema"));
+    }
+
+    public String streamArn(String streamName) {
+        return "arn:aws:kinesis:" + region + ":" + accountId + ":stream/" + streamName;
+    }
+}

@@ -1,0 +1,162 @@
+package io.sluice.node;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.sluice.node.api.FrontEnd;
+import io.sluice.node.api.KinesisService;
+import io.sluice.node.auth.RootCredentials;
+import io.sluice.node.auth.SigV4Verifier;
+import io.sluice.node.cluster.CassandraSchema;
+import io.sluice.node.cluster.RetentionSweeper;
+import io.sluice.node.shard.AppendBatcher;
+import io.sluice.node.shard.ShardEntity;
+import io.sluice.node.stream.StreamCatalog;
+import io.sluice.node.stream.StreamEntity;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.SingletonActor;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts one Sluice node: applies the Cassandra schema, joins the Pekko cluster, starts the
+ * sharded entities, and binds the HTTP front end. {@link #main} reads SLUICE_* environment
+ * variables on top of {@code application.conf}; tests call {@link #start} with their own config.
+ */
+public final class SluiceNode {
+    private static final Logger log = LoggerFactory.getLogger(SluiceNode.class);
+
+    /** A running node, for tests and the launcher. */
+    public record Running(ActorSystem<Void> system, NodeSettings settings, RootCredentials credentials,
+                          ServerBinding binding) {
+        public int httpPort() {
+            return binding.localAddress().getPort();
+        }
+
+        public void stop() {
+            system.terminate();
+            try {
+                system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                log.warn("Node did not stop within 30 s", e);
+            }
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Config config = ConfigFactory.parseMap(fromEnvironment(System.getenv()))
+                .withFallback(ConfigFactory.load());
+        Running node = start(config, Clock.systemUTC());
+        log.info("Sluice node up: http://{}:{}", node.settings().httpInterface(), node.httpPort());
+        node.system().getWhenTerminated().toCompletableFuture().join();
+        System.exit(0);
+    }
+
+    /** Maps the documented SLUICE_* variables to configuration paths. */
+    public static Map<String, Object> fromEnvironment(Map<String, String> env) {
+        Map<String, Object> m = new HashMap<>();
+        put(m, env, "SLUICE_HTTP_PORT", "sluice.http.port");
+        put(m, env, "SLUICE_HTTP_INTERFACE", "sluice.http.interface");
+        put(m, env, "SLUICE_REGION", "sluice.region");
+        put(m, env, "SLUICE_ACCOUNT_ID", "sluice.account-id");
+        put(m, env, "SLUICE_DATA_DIR", "sluice.data-dir");
+        put(m, env, "SLUICE_ROOT_ACCESS_KEY_ID", "sluice.root-access-key-id");
+        put(m, env, "SLUICE_ROOT_SECRET_ACCESS_KEY", "sluice.root-secret-access-key");
+        put(m, env, "SLUICE_ITERATOR_SECRET", "sluice.iterator-secret");
+        put(m, env, "SLUICE_CASSANDRA_KEYSPACE", "sluice.cassandra.keyspace");
+        put(m, env, "SLUICE_CLUSTER_HOST", "pekko.remote.artery.canonical.hostname");
+        put(m, env, "SLUICE_CLUSTER_PORT", "pekko.remote.artery.canonical.port");
+        String cassandra = env.get("SLUICE_CASSANDRA");
+        if (cassandra != null && !cassandra.isBlank()) {
+            m.put("sluice.cassandra.contact-points", List.of(cassandra.split(",")));
+        }
+        String seeds = env.get("SLUICE_SEED_NODES");
+        if (seeds != null && !seeds.isBlank()) {
+            List<String> addresses = new ArrayList<>();
+            for (String s : seeds.split(",")) addresses.add("pekko://sluice@" + s.trim());
+            m.put("pekko.cluster.seed-nodes", addresses);
+        }
+        return m;
+    }
+
+    private static void put(Map<String, Object> m, Map<String, String> env, String var, String path) {
+        String v = env.get(var);
+        if (v != null && !v.isBlank()) m.put(path, v);
+    }
+
+    public static Running start(Config config, Clock clock) throws Exception {
+        Config resolved = withDriverContactPoints(config).resolve();
+        NodeSettings settings = NodeSettings.from(resolved);
+        RootCredentials credentials = RootCredentials.loadOrCreate(settings.dataDir(),
+                resolved.getString("sluice.root-access-key-id"), resolved.getString("sluice.root-secret-access-key"),
+                resolved.getString("sluice.iterator-secret"));
+        if (settings.applySchema()) {
+            CassandraSchema.apply(settings, Duration.ofSeconds(90));
+        }
+        CompletableFuture<ServerBinding> bound = new CompletableFuture<>();
+        ActorSystem<Void> system = ActorSystem.create(guardian(settings, credentials, clock, bound), "sluice", resolved);
+        try {
+            ServerBinding binding = bound.get(120, TimeUnit.SECONDS);
+            return new Running(system, settings, credentials, binding);
+        } catch (Exception e) {
+            system.terminate();
+            throw e;
+        }
+    }
+
+    /** The driver's contact points follow {@code sluice.cassandra.contact-points}. */
+    private static Config withDriverContactPoints(Config config) {
+        List<String> points = config.getStringList("sluice.cassandra.contact-points");
+        return ConfigFactory.parseMap(Map.of("datastax-java-driver.basic.contact-points", points)).withFallback(config);
+    }
+
+    private static Behavior<Void> guardian(NodeSettings settings, RootCredentials credentials, Clock clock,
+                                           CompletableFuture<ServerBinding> bound) {
+        return Behaviors.setup(ctx -> {
+            ActorSystem<Void> system = ctx.getSystem();
+            Cluster cluster = Cluster.get(system);
+            if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+                cluster.manager().tell(Join.create(cluster.selfMember().address()));
+            }
+            StreamCatalog.init(system);
+            StreamEntity.init(system, settings, clock);
+            ShardEntity.init(system, settings, clock);
+            ClusterSingleton.get(system).init(SingletonActor.of(
+                    Behaviors.supervise(RetentionSweeper.create(settings, clock)).onFailure(SupervisorStrategy.restart()),
+                    "retention-sweeper"));
+            var batcher = ctx.spawn(Behaviors.supervise(AppendBatcher.create(settings)).onFailure(SupervisorStrategy.restart()),
+                    "append-batcher");
+            KinesisService kinesis = new KinesisService(system, settings, clock, batcher, credentials.iteratorSecret());
+            SigV4Verifier verifier = new SigV4Verifier(settings.region(), settings.accountId(), credentials, settings.clockSkew());
+            FrontEnd frontEnd = new FrontEnd(verifier, kinesis);
+            Http.get(system).newServerAt(settings.httpInterface(), settings.httpPort()).bind(frontEnd.route())
+                    .whenComplete((binding, failure) -> {
+                        if (failure != null) {
+                            log.error("Cannot bind HTTP on {}:{}; stopping", settings.httpInterface(), settings.httpPort(), failure);
+                            bound.completeExceptionally(failure);
+                            system.terminate();
+                        } else {
+                            binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
+                            bound.complete(binding);
+                        }
+                    });
+            return Behaviors.empty();
+        });
+    }
+}

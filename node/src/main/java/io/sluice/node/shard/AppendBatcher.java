@@ -1,0 +1,146 @@
+package io.sluice.node.shard;
+
+import io.sluice.node.NodeSettings;
+import io.sluice.node.Replies;
+import io.sluice.protocol.AwsError;
+import io.sluice.protocol.kinesis.HashKeys;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.pattern.StatusReply;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Group commit, one per node: while one append to a shard is being written, later appends to that
+ * shard from this node's front end wait here and then go to the shard together, as one journal
+ * event. Many small client requests thus share one Cassandra write, and a shard never has more
+ * than one append in flight from a node, which also keeps per-client order.
+ */
+public final class AppendBatcher extends AbstractBehavior<AppendBatcher.Command> {
+
+    public sealed interface Command {}
+
+    /** Append the records of one client request to a shard; the reply says where they landed. */
+    public record Enqueue(String shardEntityId, String streamName, int shardIndex, List<ShardEntity.StoredRecord> records,
+                          List<byte[]> dataKeys, ActorRef<StatusReply<Landed>> replyTo) implements Command {}
+
+    /** Where a request's records landed: record i has index {@code firstIndex + i} in event {@code eventSeqNr}. */
+    public record Landed(long eventSeqNr, int firstIndex, long arrivalMillis) {}
+
+    private record Written(String shardEntityId, List<Enqueue> batch, List<Integer> offsets,
+                           ShardEntity.AppendAck ack, Throwable failure) implements Command {}
+
+    private static final class ShardQueue {
+        final ArrayDeque<Enqueue> waiting = new ArrayDeque<>();
+        long waitingBytes;
+        boolean inFlight;
+    }
+
+    public static Behavior<Command> create(NodeSettings settings) {
+        return Behaviors.setup(ctx -> new AppendBatcher(ctx, settings));
+    }
+
+    private final NodeSettings settings;
+    private final ClusterSharding sharding;
+    private final Map<String, ShardQueue> queues = new HashMap<>();
+    private final long maxWaitingBytes;
+
+    private AppendBatcher(ActorContext<Command> context, NodeSettings settings) {
+        super(context);
+        this.settings = settings;
+        this.sharding = ClusterSharding.get(context.getSystem());
+        // beyond this much waiting data a shard is overloaded: push back as Kinesis does
+        this.maxWaitingBytes = Math.max(16L << 20, settings.maxBatchBytes() * 8);
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(Enqueue.class, this::onEnqueue)
+                .onMessage(Written.class, this::onWritten)
+                .build();
+    }
+
+    private Behavior<Command> onEnqueue(Enqueue e) {
+        ShardQueue q = queues.computeIfAbsent(e.shardEntityId(), k -> new ShardQueue());
+        long bytes = weight(e);
+        if (q.waitingBytes + bytes > maxWaitingBytes) {
+            e.replyTo().tell(Replies.error(AwsError.ProvisionedThroughputExceededException,
+                    "Rate exceeded for shard " + HashKeys.shardId(e.shardIndex()) + " in stream " + e.streamName()
+                            + " under account " + settings.accountId() + "."));
+            return this;
+        }
+        q.waiting.add(e);
+        q.waitingBytes += bytes;
+        if (!q.inFlight) {
+            flush(e.shardEntityId(), q);
+        }
+        return this;
+    }
+
+    private void flush(String shardEntityId, ShardQueue q) {
+        List<Enqueue> batch = new ArrayList<>();
+        List<Integer> offsets = new ArrayList<>();
+        List<ShardEntity.StoredRecord> records = new ArrayList<>();
+        List<byte[]> keys = new ArrayList<>();
+        long bytes = 0;
+        while (!q.waiting.isEmpty()) {
+            Enqueue next = q.waiting.peek();
+            long w = weight(next);
+            if (!batch.isEmpty() && (records.size() + next.records().size() > settings.maxBatchRecords()
+                    || bytes + w > settings.maxBatchBytes())) {
+                break;
+            }
+            q.waiting.poll();
+            q.waitingBytes -= w;
+            bytes += w;
+            batch.add(next);
+            offsets.add(records.size());
+            int keyBase = keys.size();
+            keys.addAll(next.dataKeys());
+            for (ShardEntity.StoredRecord r : next.records()) {
+                records.add(keyBase == 0 || r.keyIndex() < 0 ? r
+                        : new ShardEntity.StoredRecord(r.partitionKey(), r.data(), r.keyIndex() + keyBase, r.nonce()));
+            }
+        }
+        q.inFlight = true;
+        var shard = sharding.entityRefFor(ShardEntity.ENTITY_KEY, shardEntityId);
+        getContext().askWithStatus(ShardEntity.AppendAck.class, shard, settings.askTimeout(),
+                replyTo -> new ShardEntity.Append(records, keys, replyTo),
+                (ack, failure) -> new Written(shardEntityId, batch, offsets, ack, failure));
+    }
+
+    private Behavior<Command> onWritten(Written w) {
+        for (int i = 0; i < w.batch().size(); i++) {
+            Enqueue e = w.batch().get(i);
+            if (w.failure() == null) {
+                e.replyTo().tell(StatusReply.success(new Landed(w.ack().eventSeqNr(), w.offsets().get(i), w.ack().arrivalMillis())));
+            } else {
+                e.replyTo().tell(StatusReply.error(w.failure()));
+            }
+        }
+        ShardQueue q = queues.get(w.shardEntityId());
+        q.inFlight = false;
+        if (q.waiting.isEmpty()) {
+            queues.remove(w.shardEntityId());
+        } else {
+            flush(w.shardEntityId(), q);
+        }
+        return this;
+    }
+
+    private static long weight(Enqueue e) {
+        long w = 0;
+        for (ShardEntity.StoredRecord r : e.records()) w += r.weight();
+        return w;
+    }
+}

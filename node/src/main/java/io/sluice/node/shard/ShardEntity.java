@@ -1,0 +1,304 @@
+package io.sluice.node.shard;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import io.sluice.node.CborSerializable;
+import io.sluice.node.NodeSettings;
+import io.sluice.node.Replies;
+import io.sluice.protocol.AwsError;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.cassandra.cleanup.Cleanup;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One shard of one stream incarnation: the ordered log of its records. Each {@link Append} (a
+ * group of client requests gathered by the node's {@link AppendBatcher}) becomes one journal event;
+ * a record's sequence number is derived from that event's journal sequence number and the record's
+ * place in it, so numbers are unique, increasing and survive restarts and failover.
+ *
+ * <p>Recent events are also kept in memory (the tail, bounded by {@code sluice.shard.tail-bytes}) so
+ * that readers at the tip never touch Cassandra; the tail is a cache rebuilt by replay, not state.
+ * Records older than the stream's retention are skipped by reads at once and deleted from the
+ * journal by {@link Trim}.
+ */
+public final class ShardEntity
+        extends EventSourcedBehaviorWithEnforcedReplies<ShardEntity.Command, ShardEntity.Event, ShardEntity.State> {
+
+    public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Shard");
+    private static final long BUCKET_MILLIS = 60_000;
+
+    /** Entity id of a shard: stream name, the stream's creation time, shard index. */
+    public static String entityId(String streamName, long streamCreatedAt, int shardIndex) {
+        return streamName + "~" + streamCreatedAt + "~" + shardIndex;
+    }
+
+    public static String persistenceId(String entityId) {
+        return PersistenceId.of(ENTITY_KEY.name(), entityId).id();
+    }
+
+    // ---- messages
+
+    public sealed interface Command extends CborSerializable {}
+
+    public record Append(List<StoredRecord> records, List<byte[]> dataKeys, ActorRef<StatusReply<AppendAck>> replyTo)
+            implements Command {}
+
+    public record AppendAck(long eventSeqNr, long arrivalMillis) implements CborSerializable {}
+
+    /** Read from a position; records that arrived before {@code minArrivalMillis} are skipped. */
+    public record Read(long fromEventSeqNr, int fromIndex, int maxRecords, long maxBytes, long minArrivalMillis,
+                       ActorRef<ReadResult> replyTo) implements Command {}
+
+    /**
+     * What a Read found. When the position is older than the tail, {@code records} is empty and
+     * {@code journalToEventSeqNr} says which journal range the caller must read itself.
+     */
+    public record ReadResult(List<ShardReads.ReadRecord> records, long nextEventSeqNr, int nextIndex,
+                             long journalToEventSeqNr, long tipEventSeqNr, long tipArrivalMillis, long lastArrivalSeen)
+            implements CborSerializable {
+        public boolean needsJournal() {
+            return journalToEventSeqNr > 0;
+        }
+    }
+
+    public record Tip(ActorRef<TipInfo> replyTo) implements Command {}
+
+    public record TipInfo(long lastEventSeqNr, long lastArrivalMillis) implements CborSerializable {}
+
+    /** Forget records that arrived before the cutoff: skipped by reads already, now deleted from Cassandra. */
+    public record Trim(long cutoffMillis, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+    // ---- events
+
+    /**
+     * A record as stored. For an encrypted stream {@code data} is AES-GCM ciphertext, {@code nonce}
+     * its nonce and {@code keyIndex} points into the event's wrapped data keys; otherwise keyIndex is -1.
+     */
+    public record StoredRecord(String partitionKey, byte[] data, int keyIndex, byte[] nonce) implements CborSerializable {
+        public static StoredRecord plain(String partitionKey, byte[] data) {
+            return new StoredRecord(partitionKey, data, -1, null);
+        }
+
+        long weight() {
+            return data.length + partitionKey.length() + 64;
+        }
+    }
+
+    @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+    @JsonSubTypes({
+            @JsonSubTypes.Type(value = RecordsAppended.class, name = "appended"),
+            @JsonSubTypes.Type(value = RecordsTrimmed.class, name = "trimmed")})
+    public sealed interface Event extends CborSerializable {}
+
+    /** Carries its own journal sequence number so replay after deleted events stays exact. */
+    public record RecordsAppended(long eventSeqNr, long arrivalMillis, List<StoredRecord> records,
+                                  List<byte[]> dataKeys) implements Event {
+        long weight() {
+            long w = 64;
+            for (StoredRecord r : records) w += r.weight();
+            return w;
+        }
+    }
+
+    public record RecordsTrimmed(long eventSeqNr, long upToEventSeqNr) implements Event {}
+
+    // ---- state
+
+    /** Events of one minute of arrivals: what Trim deletes at a time. */
+    public record Bucket(long startMillis, long firstEventSeqNr, long lastEventSeqNr) implements CborSerializable {}
+
+    public record State(long lastEventSeqNr, long lastArrivalMillis, long trimmedToEventSeqNr, List<Bucket> buckets)
+            implements CborSerializable {
+
+        State appended(RecordsAppended e) {
+            List<Bucket> next = new ArrayList<>(buckets);
+            long start = e.arrivalMillis() - Math.floorMod(e.arrivalMillis(), BUCKET_MILLIS);
+            Bucket last = next.isEmpty() ? null : next.get(next.size() - 1);
+            if (last != null && last.startMillis() >= start) {
+                next.set(next.size() - 1, new Bucket(last.startMillis(), last.firstEventSeqNr(), e.eventSeqNr()));
+            } else {
+                next.add(new Bucket(start, e.eventSeqNr(), e.eventSeqNr()));
+            }
+            return new State(e.eventSeqNr(), Math.max(lastArrivalMillis, e.arrivalMillis()), trimmedToEventSeqNr,
+                    List.copyOf(next));
+        }
+
+        State trimmed(RecordsTrimmed e) {
+            List<Bucket> kept = buckets.stream().filter(b -> b.lastEventSeqNr() > e.upToEventSeqNr()).toList();
+            return new State(Math.max(lastEventSeqNr, e.eventSeqNr()), lastArrivalMillis,
+                    Math.max(trimmedToEventSeqNr, e.upToEventSeqNr()), kept);
+        }
+
+        /** The last event all of whose records arrived before the cutoff, by whole minutes. */
+        long trimPointFor(long cutoffMillis) {
+            long point = trimmedToEventSeqNr;
+            for (Bucket b : buckets) {
+                if (b.startMillis() + BUCKET_MILLIS <= cutoffMillis) {
+                    point = Math.max(point, b.lastEventSeqNr());
+                }
+            }
+            return point;
+        }
+    }
+
+    // ---- wiring
+
+    /** Deletes journal events up to a sequence number; the Cassandra plugin's cleanup in production. */
+    @FunctionalInterface
+    public interface EventDeleter {
+        java.util.concurrent.CompletionStage<Done> deleteEventsTo(String persistenceId, long toSequenceNr);
+
+        static EventDeleter cassandra(ActorSystem<?> system) {
+            Cleanup cleanup = new Cleanup(system);
+            return (pid, to) -> scala.jdk.javaapi.FutureConverters.asJava(cleanup.deleteEventsTo(pid, to));
+        }
+    }
+
+    public static void init(ActorSystem<?> system, NodeSettings settings, Clock clock) {
+        EventDeleter deleter = EventDeleter.cassandra(system);
+        ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), settings, clock, deleter)));
+    }
+
+    public static Behavior<Command> create(String entityId, NodeSettings settings, Clock clock, EventDeleter deleter) {
+        return Behaviors.setup(ctx -> new ShardEntity(ctx, entityId, settings, clock, deleter));
+    }
+
+    private final ActorContext<Command> context;
+    private final String persistenceId;
+    private final NodeSettings settings;
+    private final Clock clock;
+    private final EventDeleter deleter;
+    private final ArrayDeque<RecordsAppended> tail = new ArrayDeque<>();
+    private long tailWeight;
+
+    private ShardEntity(ActorContext<Command> context, String entityId, NodeSettings settings, Clock clock,
+                        EventDeleter deleter) {
+        super(PersistenceId.of(ENTITY_KEY.name(), entityId),
+                SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
+        this.context = context;
+        this.persistenceId = persistenceId(entityId);
+        this.settings = settings;
+        this.clock = clock;
+        this.deleter = deleter;
+    }
+
+    @Override
+    public State emptyState() {
+        return new State(0, 0, 0, List.of());
+    }
+
+    @Override
+    public RetentionCriteria retentionCriteria() {
+        // snapshots shorten recovery; events are records and are deleted only by Trim
+        return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2);
+    }
+
+    // ---- command handlers
+
+    @Override
+    public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+        return newCommandHandlerWithReplyBuilder().forAnyState()
+                .onCommand(Append.class, this::onAppend)
+                .onCommand(Read.class, this::onRead)
+                .onCommand(Tip.class, (s, c) -> Effect().reply(c.replyTo(), new TipInfo(s.lastEventSeqNr(), s.lastArrivalMillis())))
+                .onCommand(Trim.class, this::onTrim)
+                .build();
+    }
+
+    private ReplyEffect<Event, State> onAppend(State state, Append cmd) {
+        if (cmd.records().isEmpty()) {
+            return Effect().reply(cmd.replyTo(), Replies.error(AwsError.InvalidArgumentException, "No records to append"));
+        }
+        long eventSeqNr = lastSequenceNumber(context) + 1;
+        // arrival times never go back within a shard, even if a new owner's clock is behind
+        long arrival = Math.max(clock.millis(), state.lastArrivalMillis());
+        RecordsAppended event = new RecordsAppended(eventSeqNr, arrival, cmd.records(), cmd.dataKeys());
+        return Effect().persist(event)
+                .thenReply(cmd.replyTo(), s -> StatusReply.success(new AppendAck(eventSeqNr, arrival)));
+    }
+
+    private ReplyEffect<Event, State> onRead(State state, Read cmd) {
+        long floor = tail.isEmpty() ? state.lastEventSeqNr() + 1 : tail.peekFirst().eventSeqNr();
+        if (cmd.fromEventSeqNr() < floor && cmd.fromEventSeqNr() <= state.lastEventSeqNr()) {
+            long from = Math.max(cmd.fromEventSeqNr(), state.trimmedToEventSeqNr() + 1);
+            if (from < floor) {
+                return Effect().reply(cmd.replyTo(), new ReadResult(List.of(), from,
+                        from == cmd.fromEventSeqNr() ? cmd.fromIndex() : 0, floor - 1,
+                        state.lastEventSeqNr(), state.lastArrivalMillis(), 0));
+            }
+        }
+        ShardReads.Collected got = ShardReads.collect(tail, cmd.fromEventSeqNr(), cmd.fromIndex(), cmd.maxRecords(),
+                cmd.maxBytes(), cmd.minArrivalMillis(), Integer.MAX_VALUE);
+        long nextEvent = got.exhausted() ? Math.max(got.nextEventSeqNr(), state.lastEventSeqNr() + 1) : got.nextEventSeqNr();
+        int nextIndex = got.exhausted() && nextEvent > got.nextEventSeqNr() ? 0 : got.nextIndex();
+        return Effect().reply(cmd.replyTo(), new ReadResult(got.records(), nextEvent, nextIndex, 0,
+                state.lastEventSeqNr(), state.lastArrivalMillis(), got.lastArrivalSeen()));
+    }
+
+    private ReplyEffect<Event, State> onTrim(State state, Trim cmd) {
+        long point = state.trimPointFor(cmd.cutoffMillis());
+        if (point <= state.trimmedToEventSeqNr()) {
+            return Effect().reply(cmd.replyTo(), StatusReply.ack());
+        }
+        long eventSeqNr = lastSequenceNumber(context) + 1;
+        return Effect().persist(new RecordsTrimmed(eventSeqNr, point))
+                .thenRun(s -> deleteFromJournal(point))
+                .thenReply(cmd.replyTo(), s -> StatusReply.ack());
+    }
+
+    private void deleteFromJournal(long upTo) {
+        var log = context.getLog();
+        deleter.deleteEventsTo(persistenceId, upTo).whenComplete((done, failure) -> {
+                    if (failure != null) {
+                        log.warn("Deleting expired events of {} up to {} failed; the next sweep retries", persistenceId, upTo, failure);
+                    }
+                });
+    }
+
+    // ---- event handlers (pure, but for the tail cache)
+
+    @Override
+    public EventHandler<State, Event> eventHandler() {
+        return newEventHandlerBuilder().forAnyState()
+                .onEvent(RecordsAppended.class, (s, e) -> {
+                    remember(e);
+                    return s.appended(e);
+                })
+                .onEvent(RecordsTrimmed.class, (s, e) -> {
+                    while (!tail.isEmpty() && tail.peekFirst().eventSeqNr() <= e.upToEventSeqNr()) {
+                        tailWeight -= tail.removeFirst().weight();
+                    }
+                    return s.trimmed(e);
+                })
+                .build();
+    }
+
+    private void remember(RecordsAppended e) {
+        tail.addLast(e);
+        tailWeight += e.weight();
+        while (tailWeight > settings.tailBytes() && tail.size() > 1) {
+            tailWeight -= tail.removeFirst().weight();
+        }
+    }
+}

@@ -1,0 +1,358 @@
+package io.sluice.node.stream;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import io.sluice.node.CborSerializable;
+import io.sluice.node.NodeSettings;
+import io.sluice.node.Replies;
+import io.sluice.protocol.AwsError;
+import io.sluice.protocol.kinesis.HashKeys;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.RecipientRef;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One Kinesis stream's metadata: status, shards and their hash key ranges, retention, tags and
+ * encryption settings. Lifecycle: created as CREATING, ACTIVE once the catalogue lists it;
+ * DELETING, then gone (the name can be reused; the new incarnation has a new creation time, and
+ * shard journals are keyed by it, so old records never resurface).
+ */
+public final class StreamEntity
+        extends EventSourcedBehaviorWithEnforcedReplies<StreamEntity.Command, StreamEntity.Event, StreamEntity.State> {
+
+    public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Stream");
+
+    // ---- commands
+
+    public sealed interface Command extends CborSerializable {}
+
+    public record Create(int shardCount, String streamMode, Map<String, String> tags, int openShardsInAccount,
+                         ActorRef<StatusReply<StreamInfo>> replyTo) implements Command {}
+
+    public record Describe(ActorRef<StatusReply<StreamInfo>> replyTo) implements Command {}
+
+    public record Delete(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+    public record ChangeRetention(int hours, boolean increase, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+    public record AddTags(Map<String, String> tags, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+    public record RemoveTags(List<String> keys, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+    /** Internal: moves CREATING to ACTIVE and DELETING to gone once the catalogue agrees. */
+    public record Settle(boolean catalogued) implements Command {}
+
+    // ---- events
+
+    @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+    @JsonSubTypes({
+            @JsonSubTypes.Type(value = Created.class, name = "created"),
+            @JsonSubTypes.Type(value = Activated.class, name = "activated"),
+            @JsonSubTypes.Type(value = DeleteRequested.class, name = "delete-requested"),
+            @JsonSubTypes.Type(value = Deleted.class, name = "deleted"),
+            @JsonSubTypes.Type(value = RetentionChanged.class, name = "retention-changed"),
+            @JsonSubTypes.Type(value = TagsAdded.class, name = "tags-added"),
+            @JsonSubTypes.Type(value = TagsRemoved.class, name = "tags-removed")})
+    public sealed interface Event extends CborSerializable {}
+
+    public record Created(long createdAtMillis, String streamMode, int retentionHours, List<ShardRange> shards,
+                          Map<String, String> tags) implements Event {}
+
+    public record Activated() implements Event {}
+
+    public record DeleteRequested() implements Event {}
+
+    public record Deleted() implements Event {}
+
+    public record RetentionChanged(int hours) implements Event {}
+
+    public record TagsAdded(Map<String, String> tags) implements Event {}
+
+    public record TagsRemoved(List<String> keys) implements Event {}
+
+    // ---- state
+
+    public record ShardRange(int index, String startingHashKey, String endingHashKey) implements CborSerializable {
+        public String shardId() {
+            return HashKeys.shardId(index);
+        }
+
+        public boolean contains(BigInteger hashKey) {
+            return hashKey.compareTo(new BigInteger(startingHashKey)) >= 0
+                    && hashKey.compareTo(new BigInteger(endingHashKey)) <= 0;
+        }
+    }
+
+    /** What a front end needs to know about a stream; also the reply to Describe. */
+    public record StreamInfo(String name, String arn, long createdAtMillis, String status, String streamMode,
+                             int retentionHours, List<ShardRange> shards, Map<String, String> tags,
+                             String encryptionType, String keyId) implements CborSerializable {
+
+        public boolean acceptsData() {
+            return status.equals("ACTIVE") || status.equals("UPDATING");
+        }
+    }
+
+    @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+    @JsonSubTypes({
+            @JsonSubTypes.Type(value = Absent.class, name = "absent"),
+            @JsonSubTypes.Type(value = Present.class, name = "present")})
+    public sealed interface State extends CborSerializable {}
+
+    public record Absent() implements State {}
+
+    public record Present(StreamInfo info) implements State {
+        Present with(String status) {
+            return new Present(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), status, info.streamMode(),
+                    info.retentionHours(), info.shards(), info.tags(), info.encryptionType(), info.keyId()));
+        }
+
+        Present withRetention(int hours) {
+            return new Present(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), info.status(),
+                    info.streamMode(), hours, info.shards(), info.tags(), info.encryptionType(), info.keyId()));
+        }
+
+        Present withTags(Map<String, String> tags) {
+            return new Present(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), info.status(),
+                    info.streamMode(), info.retentionHours(), info.shards(), tags, info.encryptionType(), info.keyId()));
+        }
+    }
+
+    // ---- wiring
+
+    public static void init(ActorSystem<?> system, NodeSettings settings, Clock clock) {
+        RecipientRef<StreamCatalog.Command> catalog = StreamCatalog.ref(system, settings.accountId());
+        ClusterSharding.get(system).init(Entity.of(ENTITY_KEY,
+                ctx -> create(ctx.getEntityId(), settings, clock, catalog)));
+    }
+
+    public static Behavior<Command> create(String streamName, NodeSettings settings, Clock clock,
+                                           RecipientRef<StreamCatalog.Command> catalog) {
+        return Behaviors.setup(ctx -> new StreamEntity(ctx, streamName, settings, clock, catalog));
+    }
+
+    private final ActorContext<Command> context;
+    private final String streamName;
+    private final NodeSettings settings;
+    private final Clock clock;
+    private final RecipientRef<StreamCatalog.Command> catalog;
+
+    private StreamEntity(ActorContext<Command> context, String streamName, NodeSettings settings, Clock clock,
+                         RecipientRef<StreamCatalog.Command> catalog) {
+        super(PersistenceId.of(ENTITY_KEY.name(), streamName),
+                SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
+        this.context = context;
+        this.streamName = streamName;
+        this.settings = settings;
+        this.clock = clock;
+        this.catalog = catalog;
+    }
+
+    @Override
+    public State emptyState() {
+        return new Absent();
+    }
+
+    @Override
+    public RetentionCriteria retentionCriteria() {
+        return RetentionCriteria.snapshotEvery(100, 2);
+    }
+
+    @Override
+    public SignalHandler<State> signalHandler() {
+        return newSignalHandlerBuilder()
+                .onSignal(RecoveryCompleted.instance(), state -> resumeTransition(state))
+                .build();
+    }
+
+    // ---- command handlers
+
+    @Override
+    public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+        var builder = newCommandHandlerWithReplyBuilder();
+        builder.forStateType(Absent.class)
+                .onCommand(Create.class, this::onCreate)
+                .onCommand(Describe.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
+                .onCommand(Delete.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
+                .onCommand(ChangeRetention.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
+                .onCommand(AddTags.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
+                .onCommand(RemoveTags.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
+                .onCommand(Settle.class, (s, c) -> Effect().noReply());
+        builder.forStateType(Present.class)
+                .onCommand(Create.class, (s, c) -> Effect().reply(c.replyTo(), Replies.error(
+                        AwsError.ResourceInUseException,
+                        "Stream " + streamName + " under account " + settings.accountId() + " already exists.")))
+                .onCommand(Describe.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(s.info())))
+                .onCommand(Delete.class, this::onDelete)
+                .onCommand(ChangeRetention.class, this::onChangeRetention)
+                .onCommand(AddTags.class, this::onAddTags)
+                .onCommand(RemoveTags.class, this::onRemoveTags)
+                .onCommand(Settle.class, this::onSettle);
+        return builder.build();
+    }
+
+    private ReplyEffect<Event, State> onCreate(Absent state, Create cmd) {
+        int shards = cmd.shardCount();
+        if (cmd.openShardsInAccount() + shards > settings.shardLimit()) {
+            return Effect().reply(cmd.replyTo(), Replies.error(AwsError.LimitExceededException,
+                    "This request would exceed the shard limit for the account " + settings.accountId()
+                            + " in " + settings.region() + ". Current shard count for the account: "
+                            + cmd.openShardsInAccount() + ". Limit: " + settings.shardLimit()
+                            + ". Number of additional shards that would have resulted from this request: " + shards + "."));
+        }
+        List<ShardRange> ranges = new ArrayList<>(shards);
+        List<BigInteger[]> even = HashKeys.evenRanges(shards);
+        for (int i = 0; i < shards; i++) {
+            ranges.add(new ShardRange(i, even.get(i)[0].toString(), even.get(i)[1].toString()));
+        }
+        Created created = new Created(clock.millis(), cmd.streamMode(), settings.defaultRetentionHours(), ranges,
+                new TreeMap<>(cmd.tags()));
+        return Effect().persist(created)
+                .thenRun(s -> resumeTransition(s))
+                .thenReply(cmd.replyTo(), s -> StatusReply.success(((Present) s).info()));
+    }
+
+    private ReplyEffect<Event, State> onDelete(Present state, Delete cmd) {
+        if (state.info().status().equals("DELETING")) {
+            return Effect().reply(cmd.replyTo(), StatusReply.ack());
+        }
+        return Effect().persist(new DeleteRequested())
+                .thenRun(s -> resumeTransition(s))
+                .thenReply(cmd.replyTo(), s -> StatusReply.ack());
+    }
+
+    private ReplyEffect<Event, State> onChangeRetention(Present state, ChangeRetention cmd) {
+        StreamInfo info = state.info();
+        if (!info.status().equals("ACTIVE")) {
+            return Effect().reply(cmd.replyTo(), notActive(info));
+        }
+        int current = info.retentionHours();
+        if (cmd.increase() && cmd.hours() < current) {
+            return Effect().reply(cmd.replyTo(), Replies.error(AwsError.InvalidArgumentException,
+                    "Requested retention period (" + cmd.hours() + " hours) for stream " + streamName
+                            + " can not be shorter than existing retention period (" + current
+                            + " hours). Use DecreaseRetentionPeriod API."));
+        }
+        if (!cmd.increase() && cmd.hours() > current) {
+            return Effect().reply(cmd.replyTo(), Replies.error(AwsError.InvalidArgumentException,
+                    "Requested retention period (" + cmd.hours() + " hours) for stream " + streamName
+                            + " can not be longer than existing retention period (" + current
+                            + " hours). Use IncreaseRetentionPeriod API."));
+        }
+        if (cmd.hours() == current) {
+            return Effect().reply(cmd.replyTo(), StatusReply.ack());
+        }
+        return Effect().persist(new RetentionChanged(cmd.hours())).thenReply(cmd.replyTo(), s -> StatusReply.ack());
+    }
+
+    private ReplyEffect<Event, State> onAddTags(Present state, AddTags cmd) {
+        Map<String, String> merged = new TreeMap<>(state.info().tags());
+        merged.putAll(cmd.tags());
+        if (merged.size() > 50) {
+            return Effect().reply(cmd.replyTo(), Replies.error(AwsError.InvalidArgumentException,
+                    "Failed to add tags to stream " + streamName + " under account " + settings.accountId()
+                            + " because a given stream cannot have more than 50 tags."));
+        }
+        return Effect().persist(new TagsAdded(new TreeMap<>(cmd.tags()))).thenReply(cmd.replyTo(), s -> StatusReply.ack());
+    }
+
+    private ReplyEffect<Event, State> onRemoveTags(Present state, RemoveTags cmd) {
+        return Effect().persist(new TagsRemoved(List.copyOf(cmd.keys()))).thenReply(cmd.replyTo(), s -> StatusReply.ack());
+    }
+
+    private ReplyEffect<Event, State> onSettle(Present state, Settle cmd) {
+        String status = state.info().status();
+        if (!cmd.catalogued()) {
+            // the catalogue did not answer: try again shortly, the stream stays in its transitional status
+            context.scheduleOnce(Duration.ofSeconds(1), context.getSelf(), new Settle(true));
+            return Effect().noReply();
+        }
+        if (status.equals("CREATING")) {
+            return Effect().persist(new Activated()).thenNoReply();
+        }
+        if (status.equals("DELETING")) {
+            return Effect().persist(new Deleted()).thenNoReply();
+        }
+        return Effect().noReply();
+    }
+
+    /** CREATING and DELETING finish by telling the catalogue; also resumed after a crash in between. */
+    private void resumeTransition(State state) {
+        if (!(state instanceof Present present)) {
+            return;
+        }
+        String status = present.info().status();
+        if (!status.equals("CREATING") && !status.equals("DELETING")) {
+            return;
+        }
+        context.askWithStatus(Done.class, catalog,
+                settings.askTimeout(),
+                replyTo -> status.equals("CREATING")
+                        ? new StreamCatalog.Register(streamName, present.info().createdAtMillis(), replyTo)
+                        : new StreamCatalog.Unregister(streamName, present.info().createdAtMillis(), replyTo),
+                (ok, failure) -> new Settle(failure == null));
+    }
+
+    private <T> StatusReply<T> notFound() {
+        return Replies.error(AwsError.ResourceNotFoundException,
+                "Stream " + streamName + " under account " + settings.accountId() + " not found.");
+    }
+
+    private <T> StatusReply<T> notActive(StreamInfo info) {
+        return Replies.error(AwsError.ResourceInUseException,
+                "Stream " + streamName + " under account " + settings.accountId() + " not ACTIVE, instead in state "
+                        + info.status());
+    }
+
+    // ---- event handlers (pure)
+
+    @Override
+    public EventHandler<State, Event> eventHandler() {
+        var builder = newEventHandlerBuilder();
+        builder.forStateType(Absent.class)
+                .onEvent(Created.class, (s, e) -> new Present(new StreamInfo(streamName, settings.streamArn(streamName),
+                        e.createdAtMillis(), "CREATING", e.streamMode(), e.retentionHours(), e.shards(), e.tags(),
+                        "NONE", null)));
+        builder.forStateType(Present.class)
+                .onEvent(Activated.class, (s, e) -> s.with("ACTIVE"))
+                .onEvent(DeleteRequested.class, (s, e) -> s.with("DELETING"))
+                .onEvent(Deleted.class, (s, e) -> new Absent())
+                .onEvent(RetentionChanged.class, (s, e) -> s.withRetention(e.hours()))
+                .onEvent(TagsAdded.class, (s, e) -> {
+                    Map<String, String> tags = new TreeMap<>(s.info().tags());
+                    tags.putAll(e.tags());
+                    return s.withTags(tags);
+                })
+                .onEvent(TagsRemoved.class, (s, e) -> {
+                    Map<String, String> tags = new TreeMap<>(s.info().tags());
+                    e.keys().forEach(tags::remove);
+                    return s.withTags(tags);
+                });
+        return builder.build();
+    }
+}

@@ -1,0 +1,133 @@
+package io.sluice.node.shard;
+
+import com.typesafe.config.Config;
+import io.sluice.node.MutableClock;
+import io.sluice.node.NodeSettings;
+import io.sluice.node.TestConfigs;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class ShardEntityTest {
+    // a tiny tail, so that reads of older events must go to the journal
+    private static final Config CONFIG = TestConfigs.entityTests("sluice.shard.tail-bytes = 1000");
+    private static final ActorTestKit testKit = ActorTestKit.create(CONFIG);
+    private static final NodeSettings SETTINGS = TestConfigs.settings(CONFIG);
+
+    private final MutableClock clock = new MutableClock();
+    private final List<Long> deletedUpTo = new ArrayList<>();
+    private EventSourcedBehaviorTestKit<ShardEntity.Command, ShardEntity.Event, ShardEntity.State> shard;
+
+    @AfterAll
+    static void stop() {
+        testKit.shutdownTestKit();
+    }
+
+    @BeforeEach
+    void setUp() {
+        shard = EventSourcedBehaviorTestKit.create(testKit.system(), ShardEntity.create("s~1~0", SETTINGS, clock,
+                (pid, to) -> {
+                    deletedUpTo.add(to);
+                    return CompletableFuture.completedFuture(Done.getInstance());
+                }));
+        shard.clear();
+    }
+
+    private static ShardEntity.StoredRecord record(String text) {
+        return ShardEntity.StoredRecord.plain("pk", text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private ShardEntity.AppendAck append(String... texts) {
+        List<ShardEntity.StoredRecord> records = new ArrayList<>();
+        for (String t : texts) records.add(record(t));
+        var result = shard.<StatusReply<ShardEntity.AppendAck>>runCommand(
+                replyTo -> new ShardEntity.Append(records, List.of(), replyTo));
+        assertTrue(result.reply().isSuccess());
+        return result.reply().getValue();
+    }
+
+    private ShardEntity.ReadResult read(long event, int index, long minArrival) {
+        return shard.<ShardEntity.ReadResult>runCommand(
+                replyTo -> new ShardEntity.Read(event, index, 10_000, 10 << 20, minArrival, replyTo)).reply();
+    }
+
+    private static List<String> texts(List<ShardReads.ReadRecord> records) {
+        return records.stream().map(r -> new String(r.data(), StandardCharsets.UTF_8)).toList();
+    }
+
+    @Test
+    void eachAppendIsOneEventNumberedByTheJournal() {
+        assertEquals(1, append("a", "b").eventSeqNr());
+        var second = shard.<StatusReply<ShardEntity.AppendAck>>runCommand(
+                replyTo -> new ShardEntity.Append(List.of(record("c")), List.of(), replyTo));
+        assertEquals(2, second.reply().getValue().eventSeqNr());
+        assertInstanceOf(ShardEntity.RecordsAppended.class, second.event());
+        assertEquals(2, ((ShardEntity.RecordsAppended) second.event()).eventSeqNr());
+        assertEquals(2, second.state().lastEventSeqNr());
+    }
+
+    @Test
+    void readsAtTheTipComeFromTheTailInOrder() {
+        append("a", "b");
+        append("c");
+        ShardEntity.ReadResult r = read(1, 1, 0);
+        assertFalse(r.needsJournal());
+        assertEquals(List.of("b", "c"), texts(r.records()));
+        assertEquals(3, r.nextEventSeqNr());
+        assertEquals(0, r.nextIndex());
+        assertEquals(2, r.tipEventSeqNr());
+        assertTrue(read(3, 0, 0).records().isEmpty());
+    }
+
+    @Test
+    void readsOlderThanTheTailAreSentToTheJournal() {
+        for (int i = 0; i < 10; i++) append("record-" + i);
+        ShardEntity.ReadResult r = read(1, 0, 0);
+        assertTrue(r.needsJournal());
+        assertTrue(r.records().isEmpty());
+        assertEquals(1, r.nextEventSeqNr());
+        assertTrue(r.journalToEventSeqNr() >= 1 && r.journalToEventSeqNr() < 10);
+        ShardEntity.ReadResult tip = read(r.journalToEventSeqNr() + 1, 0, 0);
+        assertFalse(tip.needsJournal());
+        assertEquals("record-9", texts(tip.records()).get(tip.records().size() - 1));
+    }
+
+    @Test
+    void trimDeletesWholeExpiredMinutesAndReadsSkipExpiredRecords() {
+        append("old");
+        clock.advance(Duration.ofHours(25));
+        append("new");
+        long cutoff = clock.millis() - Duration.ofHours(24).toMillis();
+        assertEquals(List.of("new"), texts(read(1, 0, cutoff).records()));
+        var trimmed = shard.<StatusReply<Done>>runCommand(replyTo -> new ShardEntity.Trim(cutoff, replyTo));
+        assertTrue(trimmed.reply().isSuccess());
+        assertEquals(new ShardEntity.RecordsTrimmed(3, 1), trimmed.event());
+        assertEquals(List.of(1L), deletedUpTo);
+        assertEquals(1, trimmed.state().trimmedToEventSeqNr());
+        // a second sweep finds nothing new to delete
+        var again = shard.<StatusReply<Done>>runCommand(replyTo -> new ShardEntity.Trim(cutoff, replyTo));
+        assertTrue(again.hasNoEvents());
+        assertEquals(List.of("new"), texts(read(1, 0, 0).records()));
+    }
+
+    @Test
+    void recoversSequenceNumbersAndTailAfterRestart() {
+        append("a");
+        append("b");
+        shard.restart();
+        assertEquals(3, append("c").eventSeqNr());
+        assertEquals(List.of("c"), texts(read(3, 0, 0).records()));
+    }
+}

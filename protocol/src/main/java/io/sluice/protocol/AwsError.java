@@ -1,0 +1,70 @@
+package io.sluice.protocol;
+
+/**
+ * The catalogue of error names Sluice answers with, as AWS spells them in {@code __type} and
+ * {@code x-amzn-ErrorType}, and the HTTP status AWS uses for each. The constant names are the wire
+ * names and must never change: clients switch on them.
+ */
+public enum AwsError {
+    // request shape and protocol
+    SerializationException(400),
+    UnknownOperationException(400),
+    ValidationException(400),
+    InvalidArgumentException(400),
+    // authentication (AWS JSON services answer these with 400)
+    MissingAuthenticationTokenException(400),
+    IncompleteSignatureException(400),
+    InvalidSignatureException(400),
+    UnrecognizedClientException(400),
+    AccessDeniedException(400),
+    // Kinesis
+    ResourceNotFoundException(400),
+    ResourceInUseException(400),
+    LimitExceededException(400),
+    ProvisionedThroughputExceededException(400),
+    ExpiredIteratorException(400),
+    ExpiredNextTokenException(400),
+    KMSDisabledException(400),
+    KMSInvalidStateException(400),
+    KMSAccessDeniedException(400),
+    KMSNotFoundException(400),
+    KMSOptInRequired(400),
+    KMSThrottlingException(400),
+    // KMS
+    NotFoundException(400),
+    DisabledException(400),
+    InvalidCiphertextException(400),
+    AlreadyExistsException(400),
+    InvalidKeyUsageException(400),
+    InvalidArnException(400),
+    InvalidAliasNameException(400),
+    UnsupportedOperationException(400),
+    // server side
+    InternalFailure(500),
+    ServiceUnavailable(503);
+
+    private final int status;
+    private final String wireName;
+
+    AwsError(int status) {
+        this(status, null);
+    }
+
+    AwsError(int status, String wireName) {
+        this.status = status;
+        this.wireName = wireName;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    /** The name clients see; equal to the constant's name except where two services share a name. */
+    public String wireName() {
+        return wireName == null ? name() : wireName;
+    }
+
+    public ApiException exception(String message) {
+        return new ApiException(this, message);
+    }
+}

@@ -1,0 +1,161 @@
+package io.sluice.protocol.codec;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.dataformat.cbor.CBORGenerator;
+import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
+import io.sluice.protocol.ApiException;
+import io.sluice.protocol.AwsError;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The two body encodings of the AWS JSON 1.1 protocol family: JSON (the CLI's) and CBOR (the Java
+ * SDK's default for Kinesis). They differ only in how blobs and timestamps travel: base64 strings
+ * and fractional epoch seconds in JSON; byte strings and CBOR tag 1 with epoch milliseconds in CBOR.
+ * Responses go back in the format of the request.
+ */
+public enum WireFormat {
+    JSON("application/x-amz-json-1.1"),
+    CBOR("application/x-amz-cbor-1.1");
+
+    private final String contentType;
+    private final ObjectMapper mapper;
+
+    WireFormat(String contentType) {
+        this.contentType = contentType;
+        this.mapper = configure(contentType.contains("cbor") ? CBORMapper.builder() : JsonMapper.builder(),
+                contentType.contains("cbor"));
+    }
+
+    public String contentType() {
+        return contentType;
+    }
+
+    /** JSON unless the media type names CBOR; AWS also accepts plain JSON media types on JSON services. */
+    public static WireFormat fromContentType(String mediaType) {
+        return mediaType != null && mediaType.toLowerCase(Locale.ROOT).contains("cbor") ? CBOR : JSON;
+    }
+
+    /** Reads a request body; an empty body is an empty structure, as AWS treats it. */
+    public <T> T read(byte[] body, Class<T> type) {
+        try {
+            if (body.length == 0) {
+                return mapper.readValue(this == JSON ? "{}".getBytes() : new byte[] {(byte) 0xa0}, type);
+            }
+            return mapper.readValue(body, type);
+        } catch (IOException e) {
+            throw AwsError.SerializationException.exception(describe(e));
+        }
+    }
+
+    public byte[] write(Object value) {
+        try {
+            return mapper.writeValueAsBytes(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode " + value.getClass().getSimpleName(), e);
+        }
+    }
+
+    public byte[] error(AwsError error, String message) {
+        Map<String, String> body = new LinkedHashMap<>();
+        body.put("__type", error.wireName());
+        body.put("message", message);
+        return write(body);
+    }
+
+    public byte[] error(ApiException e) {
+        return error(e.error(), e.getMessage());
+    }
+
+    private static String describe(IOException e) {
+        String message = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
+        if (message == null) {
+            return "Malformed request body";
+        }
+        int newline = message.indexOf('\n');
+        return newline > 0 ? message.substring(0, newline) : message;
+    }
+
+    private static ObjectMapper configure(com.fasterxml.jackson.databind.cfg.MapperBuilder<?, ?> builder, boolean cbor) {
+        SimpleModule timestamps = new SimpleModule("aws-timestamps");
+        timestamps.addSerializer(Instant.class, cbor ? new CborTimestampSerializer() : new JsonTimestampSerializer());
+        timestamps.addDeserializer(Instant.class, new TimestampDeserializer(cbor));
+        return builder
+                .propertyNamingStrategy(PropertyNamingStrategies.UPPER_CAMEL_CASE)
+                .serializationInclusion(JsonInclude.Include.NON_NULL)
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .addModule(timestamps)
+                .build();
+    }
+
+    /** Fractional epoch seconds with millisecond precision, e.g. {@code 1499878905.118}. */
+    private static final class JsonTimestampSerializer extends JsonSerializer<Instant> {
+        @Override
+        public void serialize(Instant value, JsonGenerator gen, SerializerProvider serializers) throws IOException {
+            gen.writeNumber(new BigDecimal(BigInteger.valueOf(value.toEpochMilli()), 3));
+        }
+    }
+
+    /** CBOR tag 1 (epoch-based date/time) with integer epoch milliseconds, as the AWS SDKs write it. */
+    private static final class CborTimestampSerializer extends JsonSerializer<Instant> {
+        @Override
+        public void serialize(Instant value, JsonGenerator gen, SerializerProvider serializers) throws IOException {
+            ((CBORGenerator) gen).writeTag(1);
+            gen.writeNumber(value.toEpochMilli());
+        }
+    }
+
+    private static final class TimestampDeserializer extends JsonDeserializer<Instant> {
+        private final boolean cbor;
+
+        TimestampDeserializer(boolean cbor) {
+            this.cbor = cbor;
+        }
+
+        @Override
+        public Instant deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+            JsonToken token = p.currentToken();
+            if (token == JsonToken.VALUE_NUMBER_INT) {
+                long value = p.getLongValue();
+                return cbor ? Instant.ofEpochMilli(value) : Instant.ofEpochSecond(value);
+            }
+            if (token == JsonToken.VALUE_NUMBER_FLOAT) {
+                BigDecimal seconds = p.getDecimalValue();
+                return Instant.ofEpochMilli(seconds.movePointRight(3).longValue());
+            }
+            if (token == JsonToken.VALUE_STRING) {
+                try {
+                    return Instant.parse(p.getText());
+                } catch (DateTimeParseException e) {
+                    // fall through to the error below
+                }
+            }
+            return (Instant) ctxt.handleUnexpectedToken(Instant.class, p);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package io.sluice.protocol.kinesis;
+
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The 128-bit hash key space of a stream: MD5 of the partition key, split evenly over shards as AWS does. */
+public final class HashKeys {
+    public static final BigInteger MAX = BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE);
+
+    private HashKeys() {}
+
+    public static BigInteger ofPartitionKey(String partitionKey) {
+        try {
+            byte[] digest = MessageDigest.getInstance("MD5").digest(partitionKey.getBytes(StandardCharsets.UTF_8));
+            return new BigInteger(1, digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("MD5 is part of every JDK", e);
+        }
+    }
+
+    /** Shard i of n owns [i·⌊2^128/n⌋, (i+1)·⌊2^128/n⌋ - 1]; the last shard also takes the remainder. */
+    public static List<BigInteger[]> evenRanges(int shards) {
+        BigInteger size = BigInteger.ONE.shiftLeft(128).divide(BigInteger.valueOf(shards));
+        List<BigInteger[]> ranges = new ArrayList<>(shards);
+        for (int i = 0; i < shards; i++) {
+            BigInteger start = size.multiply(BigInteger.valueOf(i));
+            BigInteger end = i == shards - 1 ? MAX : start.add(size).subtract(BigInteger.ONE);
+            ranges.add(new BigInteger[] {start, end});
+        }
+        return ranges;
+    }
+
+    public static String shardId(int index) {
+        return String.format("shardId-%012d", index);
+    }
+
+    /** The index in {@code shardId-000000000007}, or -1 when the id is not of that form. */
+    public static int shardIndex(String shardId) {
+        if (shardId == null || !shardId.matches("shardId-\\d{12}")) {
+            return -1;
+        }
+        return Integer.parseInt(shardId.substring(8));
+    }
+}

@@ -1,0 +1,74 @@
+package io.sluice.node.it;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.sluice.node.SluiceNode;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A real Sluice node in the test JVM, started through the production {@link SluiceNode#start}
+ * against the test Cassandra, in a keyspace of its own (so every test run starts empty).
+ */
+public final class TestNode implements AutoCloseable {
+    public final String keyspace;
+    public final Path dataDir;
+    public final String accessKeyId = "AKIA" + UUID.randomUUID().toString().replace("-", "").substring(0, 16).toUpperCase();
+    public final String secretKey = UUID.randomUUID() + "/" + UUID.randomUUID();
+    private final Clock clock;
+    private final String extraConfig;
+    private int httpPort;
+    private SluiceNode.Running running;
+
+    public TestNode(Clock clock, String extraConfig) throws IOException {
+        this.keyspace = "sluice_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        this.dataDir = Files.createTempDirectory("sluice-node");
+        this.clock = clock;
+        this.extraConfig = extraConfig;
+    }
+
+    public TestNode start() throws Exception {
+        if (httpPort == 0) {
+            httpPort = CassandraForTests.freePort();
+        }
+        Config config = ConfigFactory.parseString(extraConfig)
+                .withFallback(ConfigFactory.parseMap(Map.of(
+                        "sluice.http.port", httpPort,
+                        "sluice.data-dir", dataDir.toString(),
+                        "sluice.root-access-key-id", accessKeyId,
+                        "sluice.root-secret-access-key", secretKey,
+                        "sluice.cassandra.keyspace", keyspace,
+                        "sluice.cassandra.contact-points", java.util.List.of(CassandraForTests.contactPoint()),
+                        "pekko.remote.artery.canonical.port", 0)))
+                .withFallback(ConfigFactory.load());
+        running = SluiceNode.start(config, clock);
+        return this;
+    }
+
+    public URI endpoint() {
+        return URI.create("http://127.0.0.1:" + httpPort);
+    }
+
+    public SluiceNode.Running running() {
+        return running;
+    }
+
+    /** Stops the node the way an operator would; start() brings it back on the same port and keyspace. */
+    public void stop() {
+        if (running != null) {
+            running.stop();
+            running = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}

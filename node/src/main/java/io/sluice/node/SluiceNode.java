@@ -60,12 +60,22 @@ public final class SluiceNode {
     }
 
     public static void main(String[] args) throws Exception {
-        Config config = ConfigFactory.parseMap(fromEnvironment(System.getenv()))
-                .withFallback(ConfigFactory.load());
-        Running node = start(config, Clock.systemUTC());
+        Running node = start(config(ConfigFactory.parseMap(fromEnvironment(System.getenv()))), Clock.systemUTC());
         log.info("Sluice node up: http://{}:{}", node.settings().httpInterface(), node.httpPort());
         node.system().getWhenTerminated().toCompletableFuture().join();
         System.exit(0);
+    }
+
+    /**
+     * The node's configuration: the given overrides on top of application.conf and the libraries'
+     * reference.conf, resolved together so that overrides reach substitutions such as the keyspace.
+     */
+    public static Config config(Config overrides) {
+        Config app = overrides.withFallback(ConfigFactory.defaultApplication());
+        List<String> points = app.hasPath("sluice.cassandra.contact-points")
+                ? app.getStringList("sluice.cassandra.contact-points") : List.of("127.0.0.1:9042");
+        return ConfigFactory.load(ConfigFactory.parseMap(Map.of("datastax-java-driver.basic.contact-points", points))
+                .withFallback(app));
     }
 
     /** Maps the documented SLUICE_* variables to configuration paths. */
@@ -101,7 +111,7 @@ public final class SluiceNode {
     }
 
     public static Running start(Config config, Clock clock) throws Exception {
-        Config resolved = withDriverContactPoints(config).resolve();
+        Config resolved = config.resolve();
         NodeSettings settings = NodeSettings.from(resolved);
         RootCredentials credentials = RootCredentials.loadOrCreate(settings.dataDir(),
                 resolved.getString("sluice.root-access-key-id"), resolved.getString("sluice.root-secret-access-key"),
@@ -118,12 +128,6 @@ public final class SluiceNode {
             system.terminate();
             throw e;
         }
-    }
-
-    /** The driver's contact points follow {@code sluice.cassandra.contact-points}. */
-    private static Config withDriverContactPoints(Config config) {
-        List<String> points = config.getStringList("sluice.cassandra.contact-points");
-        return ConfigFactory.parseMap(Map.of("datastax-java-driver.basic.contact-points", points)).withFallback(config);
     }
 
     private static Behavior<Void> guardian(NodeSettings settings, RootCredentials credentials, Clock clock,
@@ -143,7 +147,7 @@ public final class SluiceNode {
             var batcher = ctx.spawn(Behaviors.supervise(AppendBatcher.create(settings)).onFailure(SupervisorStrategy.restart()),
                     "append-batcher");
             KinesisService kinesis = new KinesisService(system, settings, clock, batcher, credentials.iteratorSecret());
-            SigV4Verifier verifier = new SigV4Verifier(settings.region(), settings.accountId(), credentials, settings.clockSkew());
+            SigV4Verifier verifier = SigV4Verifier.forRoot(settings.region(), settings.accountId(), credentials, settings.clockSkew());
             FrontEnd frontEnd = new FrontEnd(verifier, kinesis);
             Http.get(system).newServerAt(settings.httpInterface(), settings.httpPort()).bind(frontEnd.route())
                     .whenComplete((binding, failure) -> {

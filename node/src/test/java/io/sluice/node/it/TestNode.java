@@ -37,7 +37,7 @@ public final class TestNode implements AutoCloseable {
         if (httpPort == 0) {
             httpPort = CassandraForTests.freePort();
         }
-        Config config = ConfigFactory.parseString(extraConfig)
+        Config config = SluiceNode.config(ConfigFactory.parseString(extraConfig)
                 .withFallback(ConfigFactory.parseMap(Map.of(
                         "sluice.http.port", httpPort,
                         "sluice.data-dir", dataDir.toString(),
@@ -45,8 +45,7 @@ public final class TestNode implements AutoCloseable {
                         "sluice.root-secret-access-key", secretKey,
                         "sluice.cassandra.keyspace", keyspace,
                         "sluice.cassandra.contact-points", java.util.List.of(CassandraForTests.contactPoint()),
-                        "pekko.remote.artery.canonical.port", 0)))
-                .withFallback(ConfigFactory.load());
+                        "pekko.remote.artery.canonical.port", 0))));
         running = SluiceNode.start(config, clock);
         return this;
     }

@@ -1,0 +1,128 @@
+package io.sluice.node.auth;
+
+import io.sluice.protocol.AwsError;
+import io.sluice.protocol.sigv4.SigV4;
+import io.sluice.protocol.sigv4.SigV4Exception;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * Verifies AWS Signature Version 4 on every request: recomputes the canonical request from what
+ * was actually received, checks the credential scope and the 15-minute clock window, and compares
+ * signatures in constant time. Answers with AWS's error names and message shapes.
+ */
+public final class SigV4Verifier implements RequestAuthenticator {
+    private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'");
+
+    /** A secret and the identity it belongs to. */
+    public record Key(String secretAccessKey, Caller caller) {}
+
+    private final String region;
+    private final Function<String, Optional<Key>> keys;
+    private final Duration clockSkew;
+    private final Clock clock;
+    private final ConcurrentHashMap<String, byte[]> signingKeys = new ConcurrentHashMap<>();
+
+    public SigV4Verifier(String region, Function<String, Optional<Key>> keys, Duration clockSkew, Clock clock) {
+        this.region = region;
+        this.keys = keys;
+        this.clockSkew = clockSkew;
+        this.clock = clock;
+    }
+
+    /** A verifier that knows only the account's root credentials. */
+    public static SigV4Verifier forRoot(String region, String accountId, RootCredentials root, Duration clockSkew) {
+        Key rootKey = new Key(root.secretAccessKey(),
+                new Caller(root.accessKeyId(), "arn:aws:iam::" + accountId + ":root", "root", true));
+        return new SigV4Verifier(region, id -> id.equals(root.accessKeyId()) ? Optional.of(rootKey) : Optional.empty(),
+                clockSkew, Clock.systemUTC());
+    }
+
+    @Override
+    public Caller authenticate(String method, String target, List<Map.Entry<String, String>> headers, byte[] body) {
+        int q = target.indexOf('?');
+        SigV4.HttpRequestParts parts = new SigV4.HttpRequestParts(method, q < 0 ? target : target.substring(0, q),
+                q < 0 ? "" : target.substring(q + 1), headers, body);
+        List<String> authHeaders = parts.headerValues("Authorization");
+        SigV4.Authorization auth;
+        try {
+            auth = SigV4.parseAuthorization(authHeaders.isEmpty() ? null : authHeaders.get(0));
+        } catch (SigV4Exception e) {
+            throw e.awsError().exception(e.getMessage());
+        }
+        String authorization = authHeaders.get(0);
+        List<String> amzDates = parts.headerValues("X-Amz-Date");
+        Instant signedAt = signedAt(amzDates, parts.headerValues("Date"), authorization);
+        String amzDate = AMZ_DATE.format(signedAt.atOffset(ZoneOffset.UTC));
+
+        Instant now = clock.instant();
+        if (signedAt.isBefore(now.minus(clockSkew))) {
+            throw AwsError.InvalidSignatureException.exception("Signature expired: " + amzDate + " is now earlier than "
+                    + AMZ_DATE.format(now.minus(clockSkew).atOffset(ZoneOffset.UTC)) + " ("
+                    + AMZ_DATE.format(now.atOffset(ZoneOffset.UTC)) + " - " + clockSkew.toMinutes() + " min.)");
+        }
+        if (signedAt.isAfter(now.plus(clockSkew))) {
+            throw AwsError.InvalidSignatureException.exception("Signature not yet current: " + amzDate
+                    + " is still later than " + AMZ_DATE.format(now.plus(clockSkew).atOffset(ZoneOffset.UTC)) + " ("
+                    + AMZ_DATE.format(now.atOffset(ZoneOffset.UTC)) + " + " + clockSkew.toMinutes() + " min.)");
+        }
+        if (!auth.date().equals(amzDate.substring(0, 8))) {
+            throw AwsError.InvalidSignatureException.exception("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '"
+                    + auth.date() + "' != '" + amzDate.substring(0, 8) + "', from '" + amzDate + "'.");
+        }
+        if (!auth.region().equals(region)) {
+            throw AwsError.InvalidSignatureException.exception("Credential should be scoped to a valid region, not '"
+                    + auth.region() + "'. ");
+        }
+        if (!auth.signedHeaders().contains("host")) {
+            throw AwsError.InvalidSignatureException.exception("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+        }
+        Key key = keys.apply(auth.accessKeyId()).orElseThrow(() -> AwsError.UnrecognizedClientException.exception(
+                "The security token included in the request is invalid."));
+
+        String canonical = SigV4.canonicalRequest(parts, auth.signedHeaders(), SigV4.sha256Hex(body));
+        String stringToSign = SigV4.stringToSign(amzDate, auth.scope(), canonical);
+        byte[] signingKey = signingKeys.computeIfAbsent(auth.accessKeyId() + '/' + key.secretAccessKey().hashCode() + '/' + auth.scope(),
+                k -> SigV4.signingKey(key.secretAccessKey(), auth.date(), auth.region(), auth.service()));
+        if (signingKeys.size() > 10_000) {
+            signingKeys.clear();
+        }
+        String expected = SigV4.signature(signingKey, stringToSign);
+        if (!SigV4.constantTimeEquals(expected, auth.signature())) {
+            throw AwsError.InvalidSignatureException.exception("The request signature we calculated does not match the signature you provided. "
+                    + "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\n"
+                    + "The Canonical String for this request should have been\n'" + canonical + "'\n\n"
+                    + "The String-to-Sign should have been\n'" + stringToSign + "'\n");
+        }
+        return key.caller();
+    }
+
+    private static Instant signedAt(List<String> amzDates, List<String> dates, String authorization) {
+        try {
+            if (!amzDates.isEmpty()) {
+                return LocalDateTime.parse(amzDates.get(0).trim(), AMZ_DATE).toInstant(ZoneOffset.UTC);
+            }
+            if (!dates.isEmpty()) {
+                return ZonedDateTime.parse(dates.get(0).trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+            }
+        } catch (DateTimeParseException e) {
+            throw AwsError.IncompleteSignatureException.exception("Date must be in ISO-8601 'basic format'. Got '"
+                    + (amzDates.isEmpty() ? dates.get(0) : amzDates.get(0)) + "'. See http://en.wikipedia.org/wiki/ISO_8601");
+        }
+        throw AwsError.IncompleteSignatureException.exception("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization="
+                + authorization);
+    }
+
+}

@@ -543,7 +543,7 @@ public final class KinesisService {
         SequenceNumber next = new SequenceNumber(shard.index(), Math.max(nextEvent, 1), nextIndex);
         boolean caughtUp = nextEvent > tipEvent;
         long behind = caughtUp ? 0 : Math.max(0, tipArrival - lastArrivalSeen);
-        return new GetRecordsResponse(records, it.at(next, now).encode(iteratorSecret), behind, List.of());
+        return new GetRecordsResponse(records, it.at(next, now).encode(iteratorSecret), behind, null);
     }
 
     // ---- helpers

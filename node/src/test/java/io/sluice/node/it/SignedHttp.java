@@ -1,0 +1,50 @@
+package io.sluice.node.it;
+
+import io.sluice.protocol.sigv4.SigV4;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** A bare HTTP client that signs exactly what it sends: for requests no SDK would make. */
+final class SignedHttp {
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final URI endpoint;
+    private final String accessKeyId;
+    private final String secret;
+
+    SignedHttp(URI endpoint, String accessKeyId, String secret) {
+        this.endpoint = endpoint;
+        this.accessKeyId = accessKeyId;
+        this.secret = secret;
+    }
+
+    HttpResponse<byte[]> post(String target, String contentType, byte[] body) throws Exception {
+        return send("POST", "/", target, contentType, body, true);
+    }
+
+    HttpResponse<byte[]> send(String method, String path, String target, String contentType, byte[] body, boolean sign)
+            throws Exception {
+        List<Map.Entry<String, String>> headers = new ArrayList<>();
+        headers.add(new AbstractMap.SimpleImmutableEntry<>("Host", endpoint.getHost() + ":" + endpoint.getPort()));
+        headers.add(new AbstractMap.SimpleImmutableEntry<>("Content-Type", contentType));
+        if (target != null) headers.add(new AbstractMap.SimpleImmutableEntry<>("X-Amz-Target", target));
+        List<Map.Entry<String, String>> all = new ArrayList<>(headers);
+        if (sign) {
+            all.addAll(SigV4.sign(new SigV4.HttpRequestParts(method, path, "", headers, body), accessKeyId, secret,
+                    "us-east-1", "kinesis", Instant.now()));
+        }
+        HttpRequest.Builder b = HttpRequest.newBuilder(endpoint.resolve(path))
+                .method(method, HttpRequest.BodyPublishers.ofByteArray(body));
+        for (Map.Entry<String, String> h : all) {
+            if (!h.getKey().equalsIgnoreCase("Host")) b.header(h.getKey(), h.getValue());
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+}

@@ -29,7 +29,10 @@ public record NodeSettings(
         List<String> cassandraContactPoints,
         String cassandraKeyspace,
         String cassandraReplication,
-        boolean applySchema) {
+        boolean applySchema,
+        String rootKey,
+        Duration dataKeyMaxAge,
+        long dataKeyMaxRecords) {
 
     public static NodeSettings from(Config root) {
         Config c = root.getConfig("sluice");
@@ -55,7 +58,10 @@ public record NodeSettings(
                 c.getStringList("cassandra.contact-points"),
                 c.getString("cassandra.keyspace"),
                 c.getString("cassandra.replication"),
-                c.getBoolean("cassandra.apply-schema"));
+                c.getBoolean("cassandra.apply-schema"),
+                c.getString("kms.root-key"),
+                c.getDuration("kms.data-key-max-age"),
+                c.getLong("kms.data-key-max-records"));
     }
 
     public String streamArn(String streamName) {

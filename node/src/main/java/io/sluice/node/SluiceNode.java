@@ -7,6 +7,12 @@ import io.sluice.node.api.KinesisService;
 import io.sluice.node.auth.RootCredentials;
 import io.sluice.node.auth.SigV4Verifier;
 import io.sluice.node.cluster.CassandraSchema;
+import io.sluice.node.crypto.RootKey;
+import io.sluice.node.kms.KeyCatalog;
+import io.sluice.node.kms.KeyEntity;
+import io.sluice.node.kms.KeyRing;
+import io.sluice.node.kms.KmsService;
+import io.sluice.node.kms.StreamCrypto;
 import io.sluice.node.cluster.RetentionSweeper;
 import io.sluice.node.shard.AppendBatcher;
 import io.sluice.node.shard.ShardEntity;
@@ -89,6 +95,7 @@ public final class SluiceNode {
         put(m, env, "SLUICE_ROOT_ACCESS_KEY_ID", "sluice.root-access-key-id");
         put(m, env, "SLUICE_ROOT_SECRET_ACCESS_KEY", "sluice.root-secret-access-key");
         put(m, env, "SLUICE_ITERATOR_SECRET", "sluice.iterator-secret");
+        put(m, env, "SLUICE_ROOT_KEY", "sluice.kms.root-key");
         put(m, env, "SLUICE_CASSANDRA_KEYSPACE", "sluice.cassandra.keyspace");
         put(m, env, "SLUICE_CLUSTER_HOST", "pekko.remote.artery.canonical.hostname");
         put(m, env, "SLUICE_CLUSTER_PORT", "pekko.remote.artery.canonical.port");
@@ -119,8 +126,10 @@ public final class SluiceNode {
         if (settings.applySchema()) {
             CassandraSchema.apply(settings, Duration.ofSeconds(90));
         }
+        RootKey rootKey = settings.rootKey().isEmpty() ? RootKey.loadOrCreate(settings.dataDir())
+                : RootKey.fromBase64(settings.rootKey());
         CompletableFuture<ServerBinding> bound = new CompletableFuture<>();
-        ActorSystem<Void> system = ActorSystem.create(guardian(settings, credentials, clock, bound), "sluice", resolved);
+        ActorSystem<Void> system = ActorSystem.create(guardian(settings, credentials, rootKey, clock, bound), "sluice", resolved);
         try {
             ServerBinding binding = bound.get(120, TimeUnit.SECONDS);
             return new Running(system, settings, credentials, binding);
@@ -130,7 +139,7 @@ public final class SluiceNode {
         }
     }
 
-    private static Behavior<Void> guardian(NodeSettings settings, RootCredentials credentials, Clock clock,
+    private static Behavior<Void> guardian(NodeSettings settings, RootCredentials credentials, RootKey rootKey, Clock clock,
                                            CompletableFuture<ServerBinding> bound) {
         return Behaviors.setup(ctx -> {
             ActorSystem<Void> system = ctx.getSystem();
@@ -141,14 +150,21 @@ public final class SluiceNode {
             StreamCatalog.init(system);
             StreamEntity.init(system, settings, clock);
             ShardEntity.init(system, settings, clock);
+            KeyEntity.init(system, settings, rootKey, clock);
+            KeyCatalog.init(system, settings.region(), clock);
             ClusterSingleton.get(system).init(SingletonActor.of(
                     Behaviors.supervise(RetentionSweeper.create(settings, clock)).onFailure(SupervisorStrategy.restart()),
                     "retention-sweeper"));
             var batcher = ctx.spawn(Behaviors.supervise(AppendBatcher.create(settings)).onFailure(SupervisorStrategy.restart()),
                     "append-batcher");
-            KinesisService kinesis = new KinesisService(system, settings, clock, batcher, credentials.iteratorSecret());
+            KeyRing keyRing = new KeyRing(system, settings, rootKey);
+            StreamCrypto crypto = new StreamCrypto(keyRing, StreamCrypto.KmsPermissions.ALLOW_ALL,
+                    settings.dataKeyMaxAge(), settings.dataKeyMaxRecords(), settings.accountId());
+            KinesisService kinesis = new KinesisService(system, settings, clock, batcher, credentials.iteratorSecret(),
+                    keyRing, crypto);
+            KmsService kms = new KmsService(system, settings, keyRing);
             SigV4Verifier verifier = SigV4Verifier.forRoot(settings.region(), settings.accountId(), credentials, settings.clockSkew());
-            FrontEnd frontEnd = new FrontEnd(verifier, kinesis);
+            FrontEnd frontEnd = new FrontEnd(verifier, kinesis, kms);
             Http.get(system).newServerAt(settings.httpInterface(), settings.httpPort()).bind(frontEnd.route())
                     .whenComplete((binding, failure) -> {
                         if (failure != null) {

@@ -3,6 +3,7 @@ package io.sluice.node.api;
 import io.sluice.node.Replies;
 import io.sluice.node.auth.Caller;
 import io.sluice.node.auth.RequestAuthenticator;
+import io.sluice.node.kms.KmsService;
 import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.codec.WireFormat;
@@ -37,14 +38,17 @@ import java.util.concurrent.CompletionStage;
 public final class FrontEnd extends AllDirectives {
     private static final Logger log = LoggerFactory.getLogger(FrontEnd.class);
     private static final String KINESIS_PREFIX = "Kinesis_20131202.";
+    private static final String KMS_PREFIX = "TrentService.";
     private static final Duration BODY_TIMEOUT = Duration.ofSeconds(30);
 
     private final RequestAuthenticator authenticator;
-    private final Map<String, KinesisService.Operation<?>> kinesis;
+    private final Map<String, Operation<?>> kinesis;
+    private final Map<String, Operation<?>> kms;
 
-    public FrontEnd(RequestAuthenticator authenticator, KinesisService kinesisService) {
+    public FrontEnd(RequestAuthenticator authenticator, KinesisService kinesisService, KmsService kmsService) {
         this.authenticator = authenticator;
         this.kinesis = kinesisService.operations();
+        this.kms = kmsService.operations();
     }
 
     public Route route() {
@@ -64,8 +68,8 @@ public final class FrontEnd extends AllDirectives {
             }
             Caller caller = authenticator.authenticate(request.method().value(), rawTarget, headers(request, body.length), body);
             String target = request.getHeader("X-Amz-Target").map(HttpHeader::value).orElse("");
-            KinesisService.Operation<?> operation = target.startsWith(KINESIS_PREFIX)
-                    ? kinesis.get(target.substring(KINESIS_PREFIX.length())) : null;
+            Operation<?> operation = target.startsWith(KINESIS_PREFIX) ? kinesis.get(target.substring(KINESIS_PREFIX.length()))
+                    : target.startsWith(KMS_PREFIX) ? kms.get(target.substring(KMS_PREFIX.length())) : null;
             if (operation == null) {
                 throw AwsError.UnknownOperationException.exception(target.isEmpty()
                         ? "Missing X-Amz-Target header." : "Unknown operation " + target + ".");

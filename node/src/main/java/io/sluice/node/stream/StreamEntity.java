@@ -64,6 +64,11 @@ public final class StreamEntity
 
     public record RemoveTags(List<String> keys, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
+    /** Switch to server-side encryption with a KMS key: {@code keyId} as the user named it, {@code kmsKeyId} its key id. */
+    public record StartEncryption(String keyId, String kmsKeyId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+    public record StopEncryption(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
     /** Internal: moves CREATING to ACTIVE and DELETING to gone once the catalogue agrees. */
     public record Settle(boolean catalogued) implements Command {}
 
@@ -77,7 +82,10 @@ public final class StreamEntity
             @JsonSubTypes.Type(value = Deleted.class, name = "deleted"),
             @JsonSubTypes.Type(value = RetentionChanged.class, name = "retention-changed"),
             @JsonSubTypes.Type(value = TagsAdded.class, name = "tags-added"),
-            @JsonSubTypes.Type(value = TagsRemoved.class, name = "tags-removed")})
+            @JsonSubTypes.Type(value = TagsRemoved.class, name = "tags-removed"),
+            @JsonSubTypes.Type(value = EncryptionStarted.class, name = "encryption-started"),
+            @JsonSubTypes.Type(value = EncryptionStopped.class, name = "encryption-stopped"),
+            @JsonSubTypes.Type(value = UpdateFinished.class, name = "update-finished")})
     public sealed interface Event extends CborSerializable {}
 
     public record Created(long createdAtMillis, String streamMode, int retentionHours, List<ShardRange> shards,
@@ -95,6 +103,12 @@ public final class StreamEntity
 
     public record TagsRemoved(List<String> keys) implements Event {}
 
+    public record EncryptionStarted(String keyId, String kmsKeyId) implements Event {}
+
+    public record EncryptionStopped() implements Event {}
+
+    public record UpdateFinished() implements Event {}
+
     // ---- state
 
     public record ShardRange(int index, String startingHashKey, String endingHashKey) implements CborSerializable {
@@ -111,7 +125,7 @@ public final class StreamEntity
     /** What a front end needs to know about a stream; also the reply to Describe. */
     public record StreamInfo(String name, String arn, long createdAtMillis, String status, String streamMode,
                              int retentionHours, List<ShardRange> shards, Map<String, String> tags,
-                             String encryptionType, String keyId) implements CborSerializable {
+                             String encryptionType, String keyId, String kmsKeyId) implements CborSerializable {
 
         public boolean acceptsData() {
             return status.equals("ACTIVE") || status.equals("UPDATING");
@@ -129,17 +143,23 @@ public final class StreamEntity
     public record Present(StreamInfo info) implements State {
         Present with(String status) {
             return new Present(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), status, info.streamMode(),
-                    info.retentionHours(), info.shards(), info.tags(), info.encryptionType(), info.keyId()));
+                    info.retentionHours(), info.shards(), info.tags(), info.encryptionType(), info.keyId(), info.kmsKeyId()));
         }
 
         Present withRetention(int hours) {
             return new Present(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), info.status(),
-                    info.streamMode(), hours, info.shards(), info.tags(), info.encryptionType(), info.keyId()));
+                    info.streamMode(), hours, info.shards(), info.tags(), info.encryptionType(), info.keyId(), info.kmsKeyId()));
         }
 
         Present withTags(Map<String, String> tags) {
             return new Present(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), info.status(),
-                    info.streamMode(), info.retentionHours(), info.shards(), tags, info.encryptionType(), info.keyId()));
+                    info.streamMode(), info.retentionHours(), info.shards(), tags, info.encryptionType(), info.keyId(),
+                    info.kmsKeyId()));
+        }
+
+        Present withEncryption(String type, String keyId, String kmsKeyId) {
+            return new Present(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), "UPDATING",
+                    info.streamMode(), info.retentionHours(), info.shards(), info.tags(), type, keyId, kmsKeyId));
         }
     }
 
@@ -202,6 +222,8 @@ public final class StreamEntity
                 .onCommand(ChangeRetention.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
                 .onCommand(AddTags.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
                 .onCommand(RemoveTags.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
+                .onCommand(StartEncryption.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
+                .onCommand(StopEncryption.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
                 .onCommand(Settle.class, (s, c) -> Effect().noReply());
         builder.forStateType(Present.class)
                 .onCommand(Create.class, (s, c) -> Effect().reply(c.replyTo(), Replies.error(
@@ -212,6 +234,8 @@ public final class StreamEntity
                 .onCommand(ChangeRetention.class, this::onChangeRetention)
                 .onCommand(AddTags.class, this::onAddTags)
                 .onCommand(RemoveTags.class, this::onRemoveTags)
+                .onCommand(StartEncryption.class, this::onStartEncryption)
+                .onCommand(StopEncryption.class, this::onStopEncryption)
                 .onCommand(Settle.class, this::onSettle);
         return builder.build();
     }
@@ -285,6 +309,24 @@ public final class StreamEntity
         return Effect().persist(new TagsRemoved(List.copyOf(cmd.keys()))).thenReply(cmd.replyTo(), s -> StatusReply.ack());
     }
 
+    private ReplyEffect<Event, State> onStartEncryption(Present state, StartEncryption cmd) {
+        if (!state.info().status().equals("ACTIVE")) {
+            return Effect().reply(cmd.replyTo(), notActive(state.info()));
+        }
+        return Effect().persist(new EncryptionStarted(cmd.keyId(), cmd.kmsKeyId()))
+                .thenRun(s -> resumeTransition(s))
+                .thenReply(cmd.replyTo(), s -> StatusReply.ack());
+    }
+
+    private ReplyEffect<Event, State> onStopEncryption(Present state, StopEncryption cmd) {
+        if (!state.info().status().equals("ACTIVE")) {
+            return Effect().reply(cmd.replyTo(), notActive(state.info()));
+        }
+        return Effect().persist(new EncryptionStopped())
+                .thenRun(s -> resumeTransition(s))
+                .thenReply(cmd.replyTo(), s -> StatusReply.ack());
+    }
+
     private ReplyEffect<Event, State> onSettle(Present state, Settle cmd) {
         String status = state.info().status();
         if (!cmd.catalogued()) {
@@ -298,6 +340,9 @@ public final class StreamEntity
         if (status.equals("DELETING")) {
             return Effect().persist(new Deleted()).thenNoReply();
         }
+        if (status.equals("UPDATING")) {
+            return Effect().persist(new UpdateFinished()).thenNoReply();
+        }
         return Effect().noReply();
     }
 
@@ -307,6 +352,11 @@ public final class StreamEntity
             return;
         }
         String status = present.info().status();
+        if (status.equals("UPDATING")) {
+            // an update needs nobody else's agreement; front ends see it within their cache period
+            context.getSelf().tell(new Settle(true));
+            return;
+        }
         if (!status.equals("CREATING") && !status.equals("DELETING")) {
             return;
         }
@@ -337,7 +387,7 @@ public final class StreamEntity
         builder.forStateType(Absent.class)
                 .onEvent(Created.class, (s, e) -> new Present(new StreamInfo(streamName, settings.streamArn(streamName),
                         e.createdAtMillis(), "CREATING", e.streamMode(), e.retentionHours(), e.shards(), e.tags(),
-                        "NONE", null)));
+                        "NONE", null, null)));
         builder.forStateType(Present.class)
                 .onEvent(Activated.class, (s, e) -> s.with("ACTIVE"))
                 .onEvent(DeleteRequested.class, (s, e) -> s.with("DELETING"))
@@ -348,6 +398,9 @@ public final class StreamEntity
                     tags.putAll(e.tags());
                     return s.withTags(tags);
                 })
+                .onEvent(EncryptionStarted.class, (s, e) -> s.withEncryption("KMS", e.keyId(), e.kmsKeyId()))
+                .onEvent(EncryptionStopped.class, (s, e) -> s.withEncryption("NONE", null, null))
+                .onEvent(UpdateFinished.class, (s, e) -> s.with("ACTIVE"))
                 .onEvent(TagsRemoved.class, (s, e) -> {
                     Map<String, String> tags = new TreeMap<>(s.info().tags());
                     e.keys().forEach(tags::remove);

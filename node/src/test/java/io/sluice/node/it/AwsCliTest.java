@@ -123,6 +123,44 @@ class AwsCliTest {
         assertTrue(record.has("ApproximateArrivalTimestamp"));
         assertEquals(0, got.get("MillisBehindLatest").asInt());
         assertTrue(got.get("NextShardIterator").asText().length() > 0);
+
+        // the seed's second half: server-side encryption with the AWS-managed key
+        ok(cli, "kinesis", "start-stream-encryption", "--stream-name", stream, "--encryption-type", "KMS",
+                "--key-id", "alias/aws/kinesis");
+        ok(cli, "kinesis", "wait", "stream-exists", "--stream-name", stream);
+        Thread.sleep(1200); // front ends may cache stream metadata for a second
+        JsonNode encrypted = ok(cli, "kinesis", "describe-stream", "--stream-name", stream).get("StreamDescription");
+        assertEquals("KMS", encrypted.get("EncryptionType").asText());
+        assertEquals("alias/aws/kinesis", encrypted.get("KeyId").asText());
+        List<String> putB = new ArrayList<>(List.of("kinesis", "put-record", "--stream-name", stream, "--data", "b",
+                "--partition-key", "b"));
+        putB.addAll(blob);
+        JsonNode b = ok(cli, putB.toArray(String[]::new));
+        assertEquals("KMS", b.get("EncryptionType").asText());
+        String again = ok(cli, "kinesis", "get-shard-iterator", "--stream-name", stream, "--shard-id", "shardId-000000000000",
+                "--shard-iterator-type", "TRIM_HORIZON").get("ShardIterator").asText();
+        JsonNode both = ok(cli, "kinesis", "get-records", "--shard-iterator", again).get("Records");
+        assertEquals(2, both.size());
+        assertEquals("YQ==", both.get(0).get("Data").asText());
+        assertFalse(both.get(0).has("EncryptionType"));
+        assertEquals("Yg==", both.get(1).get("Data").asText());
+        assertEquals("KMS", both.get(1).get("EncryptionType").asText());
+    }
+
+    @ParameterizedTest
+    @MethodSource("clis")
+    void managesKmsKeys(String cli) throws Exception {
+        JsonNode key = ok(cli, "kms", "create-key", "--description", "cli key").get("KeyMetadata");
+        String keyId = key.get("KeyId").asText();
+        assertEquals("Enabled", key.get("KeyState").asText());
+        assertEquals("arn:aws:kms:us-east-1:000000000000:key/" + keyId, key.get("Arn").asText());
+        String alias = "alias/cli-" + (isV2(cli) ? "v2" : "v1");
+        ok(cli, "kms", "create-alias", "--alias-name", alias, "--target-key-id", keyId);
+        assertEquals(keyId, ok(cli, "kms", "describe-key", "--key-id", alias).get("KeyMetadata").get("KeyId").asText());
+        ok(cli, "kms", "disable-key", "--key-id", keyId);
+        assertEquals("Disabled", ok(cli, "kms", "describe-key", "--key-id", keyId).get("KeyMetadata").get("KeyState").asText());
+        Result denied = aws(cli, "kms", "generate-data-key", "--key-id", keyId, "--key-spec", "AES_256");
+        assertTrue(denied.err().contains("DisabledException"), denied.err());
     }
 
     @ParameterizedTest

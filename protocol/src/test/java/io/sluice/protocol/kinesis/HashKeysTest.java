@@ -37,6 +37,19 @@ class HashKeysTest {
     }
 
     @Test
+    void evenRangeIndexAgreesWithTheRanges() {
+        java.util.Random random = new java.util.Random(7);
+        for (int n : new int[] {1, 3, 4, 7}) {
+            List<BigInteger[]> ranges = HashKeys.evenRanges(n);
+            for (int i = 0; i < 2000; i++) {
+                BigInteger key = i == 0 ? HashKeys.MAX : i == 1 ? BigInteger.ZERO : new BigInteger(128, random);
+                int index = HashKeys.evenRangeIndex(key, n);
+                assertTrue(key.compareTo(ranges.get(index)[0]) >= 0 && key.compareTo(ranges.get(index)[1]) <= 0);
+            }
+        }
+    }
+
+    @Test
     void shardIdsHaveTwelveDigits() {
         assertEquals("shardId-000000000000", HashKeys.shardId(0));
         assertEquals(11, HashKeys.shardIndex("shardId-000000000011"));

@@ -125,6 +125,7 @@ public final class KinesisBench {
         System.err.println("  endpoint=http://127.0.0.1:4567 region=us-east-1 stream=bench-<scenario> shards=4 (propagation: 1)");
         System.err.println("  duration=20 warmup=5 (seconds) concurrency=8 (put-record: 32) size=1024 batch=100");
         System.err.println("  maxRequests=2000000 timeout=30 (s)  propagation: interval=10 (ms) poll=50 (ms) drain=5 (s)");
+        System.err.println("  encryption=none|kms keyId=alias/aws/kinesis (server-side encryption of the stream)");
         System.err.println("  credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY");
         System.exit(2);
     }
@@ -558,6 +559,9 @@ public final class KinesisBench {
             JsonNode summary = call("DescribeStreamSummary", JSON.createObjectNode().put("StreamName", stream))
                     .path("StreamDescriptionSummary");
             if ("ACTIVE".equals(summary.path("StreamStatus").asText())) {
+                if (!encryptionMatches(stream, summary)) {
+                    continue;
+                }
                 int open = summary.path("OpenShardCount").asInt();
                 if (open != shards) {
                     System.err.println("note: stream " + stream + " already exists with " + open + " open shards, not "
@@ -570,6 +574,24 @@ public final class KinesisBench {
             }
             Thread.sleep(250);
         }
+    }
+
+    /**
+     * Brings the stream to the encryption asked for ({@code encryption=kms|none}, {@code keyId}); false while
+     * a change is under way. Waits out the front ends' metadata cache so the run measures the new setting.
+     */
+    private boolean encryptionMatches(String stream, JsonNode summary) throws Exception {
+        boolean wantKms = str("encryption", "none").equalsIgnoreCase("kms");
+        boolean isKms = "KMS".equals(summary.path("EncryptionType").asText());
+        if (wantKms == isKms) {
+            return true;
+        }
+        String keyId = wantKms ? str("keyId", "alias/aws/kinesis") : summary.path("KeyId").asText();
+        call(wantKms ? "StartStreamEncryption" : "StopStreamEncryption", JSON.createObjectNode()
+                .put("StreamName", stream).put("EncryptionType", "KMS").put("KeyId", keyId));
+        System.err.println((wantKms ? "encrypting " : "no longer encrypting ") + stream + " (key " + keyId + ")");
+        Thread.sleep(2000);
+        return false;
     }
 
     private List<String> listShards(String stream) throws Exception {

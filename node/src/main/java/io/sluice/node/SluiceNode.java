@@ -164,7 +164,11 @@ public final class SluiceNode {
                     keyRing, crypto);
             KmsService kms = new KmsService(system, settings, keyRing);
             SigV4Verifier verifier = SigV4Verifier.forRoot(settings.region(), settings.accountId(), credentials, settings.clockSkew());
-            FrontEnd frontEnd = new FrontEnd(verifier, kinesis, kms);
+            FrontEnd frontEnd = new FrontEnd(verifier, kinesis, kms, () -> {
+                long[] calls = crypto.kmsCalls();
+                return Map.of("node", system.address().toString(),
+                        "kmsGenerateDataKeyCallsForStreams", calls[0], "kmsDecryptCallsForStreams", calls[1]);
+            });
             Http.get(system).newServerAt(settings.httpInterface(), settings.httpPort()).bind(frontEnd.route())
                     .whenComplete((binding, failure) -> {
                         if (failure != null) {

@@ -45,8 +45,12 @@ public final class FrontEnd extends AllDirectives {
     private final Map<String, Operation<?>> kinesis;
     private final Map<String, Operation<?>> kms;
 
-    public FrontEnd(RequestAuthenticator authenticator, KinesisService kinesisService, KmsService kmsService) {
+    private final java.util.function.Supplier<Map<String, Object>> stats;
+
+    public FrontEnd(RequestAuthenticator authenticator, KinesisService kinesisService, KmsService kmsService,
+                    java.util.function.Supplier<Map<String, Object>> stats) {
         this.authenticator = authenticator;
+        this.stats = stats;
         this.kinesis = kinesisService.operations();
         this.kms = kmsService.operations();
     }
@@ -54,6 +58,9 @@ public final class FrontEnd extends AllDirectives {
     public Route route() {
         return concat(
                 path("health", () -> get(() -> complete(StatusCodes.OK, "OK"))),
+                // node counters (no secrets) for operators and benchmarks: GET /admin/stats
+                pathPrefix("admin", () -> path("stats", () -> get(() -> complete(HttpResponse.create()
+                        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, WireFormat.JSON.write(stats.get()))))))),
                 extractRequest(request -> extractStrictEntity(BODY_TIMEOUT,
                         strict -> completeWithFuture(handle(request, strict.getData().toArray())))));
     }

@@ -32,7 +32,8 @@ public record NodeSettings(
         boolean applySchema,
         String rootKey,
         Duration dataKeyMaxAge,
-        long dataKeyMaxRecords) {
+        long dataKeyMaxRecords,
+        Duration identityRefresh) {
 
     public static NodeSettings from(Config root) {
         Config c = root.getConfig("sluice");
@@ -61,7 +62,8 @@ public record NodeSettings(
                 c.getBoolean("cassandra.apply-schema"),
                 c.getString("kms.root-key"),
                 c.getDuration("kms.data-key-max-age"),
-                c.getLong("kms.data-key-max-records"));
+                c.getLong("kms.data-key-max-records"),
+                c.getDuration("iam.refresh"));
     }
 
     public String streamArn(String streamName) {

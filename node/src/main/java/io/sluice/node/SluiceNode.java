@@ -4,6 +4,10 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.sluice.node.api.FrontEnd;
 import io.sluice.node.api.KinesisService;
+import io.sluice.node.auth.Authorizer;
+import io.sluice.node.auth.IamService;
+import io.sluice.node.auth.IdentityDirectory;
+import io.sluice.node.auth.IdentityEntity;
 import io.sluice.node.auth.RootCredentials;
 import io.sluice.node.auth.SigV4Verifier;
 import io.sluice.node.cluster.CassandraSchema;
@@ -152,19 +156,24 @@ public final class SluiceNode {
             ShardEntity.init(system, settings, clock);
             KeyEntity.init(system, settings, rootKey, clock);
             KeyCatalog.init(system, settings.region(), clock);
+            IdentityEntity.init(system);
             ClusterSingleton.get(system).init(SingletonActor.of(
                     Behaviors.supervise(RetentionSweeper.create(settings, clock)).onFailure(SupervisorStrategy.restart()),
                     "retention-sweeper"));
             var batcher = ctx.spawn(Behaviors.supervise(AppendBatcher.create(settings)).onFailure(SupervisorStrategy.restart()),
                     "append-batcher");
+            IdentityDirectory identities = new IdentityDirectory(system, settings, rootKey, settings.identityRefresh());
+            Authorizer authorizer = new Authorizer(identities);
             KeyRing keyRing = new KeyRing(system, settings, rootKey);
-            StreamCrypto crypto = new StreamCrypto(keyRing, StreamCrypto.KmsPermissions.ALLOW_ALL,
+            StreamCrypto crypto = new StreamCrypto(keyRing, authorizer,
                     settings.dataKeyMaxAge(), settings.dataKeyMaxRecords(), settings.accountId());
             KinesisService kinesis = new KinesisService(system, settings, clock, batcher, credentials.iteratorSecret(),
-                    keyRing, crypto);
-            KmsService kms = new KmsService(system, settings, keyRing);
-            SigV4Verifier verifier = SigV4Verifier.forRoot(settings.region(), settings.accountId(), credentials, settings.clockSkew());
-            FrontEnd frontEnd = new FrontEnd(verifier, kinesis, kms, () -> {
+                    keyRing, crypto, authorizer);
+            KmsService kms = new KmsService(system, settings, keyRing, authorizer);
+            IamService iam = new IamService(system, settings, rootKey, identities, authorizer, clock);
+            SigV4Verifier verifier = SigV4Verifier.forAccount(settings.region(), settings.accountId(), credentials, identities,
+                    settings.clockSkew());
+            FrontEnd frontEnd = new FrontEnd(verifier, kinesis, kms, iam, () -> {
                 long[] calls = crypto.kmsCalls();
                 return Map.of("node", system.address().toString(),
                         "kmsGenerateDataKeyCallsForStreams", calls[0], "kmsDecryptCallsForStreams", calls[1]);

@@ -39,6 +39,16 @@ public enum AwsError {
     InvalidArnException(400),
     InvalidAliasNameException(400),
     UnsupportedOperationException(400),
+    // IAM (Query protocol: codes without the "Exception" suffix)
+    NoSuchEntity(404),
+    EntityAlreadyExists(409),
+    DeleteConflict(409),
+    LimitExceeded(409),
+    MalformedPolicyDocument(400),
+    ValidationError(400),
+    InvalidClientTokenId(403),
+    AccessDenied(403),
+    InvalidAction(400),
     // server side
     InternalFailure(500),
     ServiceUnavailable(503);

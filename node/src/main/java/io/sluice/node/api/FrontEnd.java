@@ -2,6 +2,7 @@ package io.sluice.node.api;
 
 import io.sluice.node.Replies;
 import io.sluice.node.auth.Caller;
+import io.sluice.node.auth.IamService;
 import io.sluice.node.auth.RequestAuthenticator;
 import io.sluice.node.kms.KmsService;
 import io.sluice.protocol.ApiException;
@@ -47,9 +48,12 @@ public final class FrontEnd extends AllDirectives {
 
     private final java.util.function.Supplier<Map<String, Object>> stats;
 
+    private final IamService iam;
+
     public FrontEnd(RequestAuthenticator authenticator, KinesisService kinesisService, KmsService kmsService,
-                    java.util.function.Supplier<Map<String, Object>> stats) {
+                    IamService iamService, java.util.function.Supplier<Map<String, Object>> stats) {
         this.authenticator = authenticator;
+        this.iam = iamService;
         this.stats = stats;
         this.kinesis = kinesisService.operations();
         this.kms = kmsService.operations();
@@ -67,7 +71,14 @@ public final class FrontEnd extends AllDirectives {
 
     CompletionStage<HttpResponse> handle(HttpRequest request, byte[] body) {
         String requestId = UUID.randomUUID().toString();
-        WireFormat format = WireFormat.fromContentType(request.entity().getContentType().mediaType().toString());
+        String mediaType = request.entity().getContentType().mediaType().toString();
+        WireFormat format = WireFormat.fromContentType(mediaType);
+        // IAM speaks the Query protocol: a form post without X-Amz-Target, answered in XML
+        boolean query = mediaType.startsWith("application/x-www-form-urlencoded")
+                && request.getHeader("X-Amz-Target").isEmpty();
+        if (query) {
+            return handleQuery(request, body, requestId);
+        }
         try {
             String rawTarget = rawRequestTarget(request);
             if (!request.method().value().equals("POST") || !pathOf(rawTarget).equals("/")) {
@@ -90,6 +101,59 @@ public final class FrontEnd extends AllDirectives {
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(error(format, requestId, Replies.toApiException(e), e));
         }
+    }
+
+    private CompletionStage<HttpResponse> handleQuery(HttpRequest request, byte[] body, String requestId) {
+        try {
+            String rawTarget = rawRequestTarget(request);
+            if (!request.method().value().equals("POST") || !pathOf(rawTarget).equals("/")) {
+                throw AwsError.InvalidAction.exception("Sluice serves the IAM Query protocol as POST / only.");
+            }
+            Caller caller = authenticateForm(request, rawTarget, body);
+            return iam.handle(caller, IamService.form(body), requestId)
+                    .thenApply(xml -> xml(StatusCodes.OK, requestId, xml))
+                    .exceptionally(failure -> queryError(requestId, Replies.toApiException(failure), failure));
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(queryError(requestId, Replies.toApiException(e), e));
+        }
+    }
+
+    /**
+     * Pekko keeps a form post's Content-Type only as a parsed model, which renders the charset
+     * parameter differently from what the client signed (botocore sends "; charset=utf-8"). So the
+     * signature is checked against the spellings clients use, in order of likelihood.
+     */
+    private Caller authenticateForm(HttpRequest request, String rawTarget, byte[] body) {
+        String media = request.entity().getContentType().mediaType().toString();
+        List<String> spellings = List.of(media + "; charset=utf-8", media, media + "; charset=UTF-8");
+        ApiException last = null;
+        for (String contentType : spellings) {
+            List<Map.Entry<String, String>> headers = new ArrayList<>();
+            for (Map.Entry<String, String> h : headers(request, body.length)) {
+                headers.add(h.getKey().equalsIgnoreCase("Content-Type") ? new AbstractMap.SimpleImmutableEntry<>("Content-Type", contentType) : h);
+            }
+            try {
+                return authenticator.authenticate(request.method().value(), rawTarget, headers, body);
+            } catch (ApiException e) {
+                if (e.error() != AwsError.InvalidSignatureException) throw e;
+                last = e;
+            }
+        }
+        throw last;
+    }
+
+    private static HttpResponse queryError(String requestId, ApiException e, Throwable cause) {
+        if (e.error().status() >= 500) {
+            log.error("Request {} failed", requestId, cause);
+        }
+        return xml(StatusCodes.get(e.error().status()), requestId, IamService.errorXml(e, requestId));
+    }
+
+    private static HttpResponse xml(org.apache.pekko.http.javadsl.model.StatusCode status, String requestId, String xml) {
+        return HttpResponse.create().withStatus(status)
+                .addHeader(RawHeader.create("x-amzn-RequestId", requestId))
+                .withEntity(HttpEntities.create(ContentTypes.create(org.apache.pekko.http.javadsl.model.MediaTypes.TEXT_XML,
+                        org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8), xml));
     }
 
     private static HttpResponse ok(WireFormat format, String requestId, Object result) {

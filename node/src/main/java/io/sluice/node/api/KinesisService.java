@@ -2,6 +2,7 @@ package io.sluice.node.api;
 
 import io.sluice.node.NodeSettings;
 import io.sluice.node.Replies;
+import io.sluice.node.auth.Authorizer;
 import io.sluice.node.auth.Caller;
 import io.sluice.node.kms.KeyRing;
 import io.sluice.node.kms.StreamCrypto;
@@ -66,9 +67,11 @@ public final class KinesisService {
     private final byte[] iteratorSecret;
     private final KeyRing keys;
     private final StreamCrypto crypto;
+    private final Authorizer authorizer;
 
     public KinesisService(ActorSystem<?> system, NodeSettings settings, Clock clock,
-                          ActorRef<AppendBatcher.Command> batcher, byte[] iteratorSecret, KeyRing keys, StreamCrypto crypto) {
+                          ActorRef<AppendBatcher.Command> batcher, byte[] iteratorSecret, KeyRing keys, StreamCrypto crypto,
+                          Authorizer authorizer) {
         this.system = system;
         this.sharding = ClusterSharding.get(system);
         this.settings = settings;
@@ -79,6 +82,7 @@ public final class KinesisService {
         this.iteratorSecret = iteratorSecret.clone();
         this.keys = keys;
         this.crypto = crypto;
+        this.authorizer = authorizer;
     }
 
     /** The operations by X-Amz-Target name, each with its request shape. */
@@ -102,7 +106,29 @@ public final class KinesisService {
         ops.put("DescribeLimits", new Operation<>(Object.class, (c, r) -> describeLimits()));
         ops.put("StartStreamEncryption", new Operation<>(StreamEncryptionRequest.class, this::startEncryption));
         ops.put("StopStreamEncryption", new Operation<>(StreamEncryptionRequest.class, this::stopEncryption));
-        return ops;
+        Map<String, Operation<?>> guarded = new LinkedHashMap<>();
+        ops.forEach((name, op) -> guarded.put(name, guarded(name, op)));
+        return guarded;
+    }
+
+    /**
+     * Every operation checks {@code kinesis:<Operation>} on the stream it names ("*" for account-wide
+     * ones) before it runs; GetRecords checks on the stream its iterator names.
+     */
+    private <Q> Operation<Q> guarded(String name, Operation<Q> op) {
+        if (name.equals("GetRecords")) {
+            return op;
+        }
+        return new Operation<>(op.requestType(), (caller, request) -> {
+            String resource = "*";
+            if (request instanceof StreamAddressed addressed) {
+                resource = settings.streamArn(streamName(addressed));
+            } else if (request instanceof CreateStreamRequest create && create.streamName() != null) {
+                resource = settings.streamArn(create.streamName());
+            }
+            authorizer.require(caller, "kinesis:" + name, resource);
+            return op.handler().handle(caller, request);
+        });
     }
 
     private static final Map<String, Object> EMPTY = Map.of();
@@ -566,6 +592,7 @@ public final class KinesisService {
                 .range("limit", r.limit(), 1, 10_000).check();
         long now = clock.millis();
         ShardIterator it = ShardIterator.decode(r.shardIterator(), iteratorSecret, now);
+        authorizer.require(caller, "kinesis:GetRecords", settings.streamArn(it.streamName()));
         int limit = r.limit() == null ? 10_000 : r.limit();
         return streams.get(it.streamName()).thenCompose(info -> {
             if (info.createdAtMillis() != it.streamCreatedAt() || info.status().equals("DELETING")) {

@@ -42,11 +42,12 @@ public final class SigV4Verifier implements RequestAuthenticator {
         this.clock = clock;
     }
 
-    /** A verifier that knows only the account's root credentials. */
-    public static SigV4Verifier forRoot(String region, String accountId, RootCredentials root, Duration clockSkew) {
+    /** A verifier for the account's root credentials and, through the directory, its users' active access keys. */
+    public static SigV4Verifier forAccount(String region, String accountId, RootCredentials root,
+                                           IdentityDirectory users, Duration clockSkew) {
         Key rootKey = new Key(root.secretAccessKey(),
                 new Caller(root.accessKeyId(), "arn:aws:iam::" + accountId + ":root", "root", true));
-        return new SigV4Verifier(region, id -> id.equals(root.accessKeyId()) ? Optional.of(rootKey) : Optional.empty(),
+        return new SigV4Verifier(region, id -> id.equals(root.accessKeyId()) ? Optional.of(rootKey) : users.activeKey(id),
                 clockSkew, Clock.systemUTC());
     }
 
@@ -82,15 +83,17 @@ public final class SigV4Verifier implements RequestAuthenticator {
             throw AwsError.InvalidSignatureException.exception("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '"
                     + auth.date() + "' != '" + amzDate.substring(0, 8) + "', from '" + amzDate + "'.");
         }
-        if (!auth.region().equals(region)) {
+        // IAM is a global service: the CLI and SDKs sign it for us-east-1 whatever region is configured
+        if (!auth.region().equals(region) && !(auth.service().equals("iam") && auth.region().equals("us-east-1"))) {
             throw AwsError.InvalidSignatureException.exception("Credential should be scoped to a valid region, not '"
                     + auth.region() + "'. ");
         }
         if (!auth.signedHeaders().contains("host")) {
             throw AwsError.InvalidSignatureException.exception("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
         }
-        Key key = keys.apply(auth.accessKeyId()).orElseThrow(() -> AwsError.UnrecognizedClientException.exception(
-                "The security token included in the request is invalid."));
+        Key key = keys.apply(auth.accessKeyId()).orElseThrow(() -> (auth.service().equals("iam")
+                ? AwsError.InvalidClientTokenId : AwsError.UnrecognizedClientException)
+                .exception("The security token included in the request is invalid."));
 
         String canonical = SigV4.canonicalRequest(parts, auth.signedHeaders(), SigV4.sha256Hex(body));
         String stringToSign = SigV4.stringToSign(amzDate, auth.scope(), canonical);

@@ -3,6 +3,7 @@ package io.sluice.node.kms;
 import io.sluice.node.NodeSettings;
 import io.sluice.node.Replies;
 import io.sluice.node.api.Operation;
+import io.sluice.node.auth.Authorizer;
 import io.sluice.node.auth.Caller;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.Validation;
@@ -32,41 +33,43 @@ public final class KmsService {
     private final ActorSystem<?> system;
     private final NodeSettings settings;
     private final KeyRing keys;
+    private final Authorizer authorizer;
 
-    public KmsService(ActorSystem<?> system, NodeSettings settings, KeyRing keys) {
+    public KmsService(ActorSystem<?> system, NodeSettings settings, KeyRing keys, Authorizer authorizer) {
         this.system = system;
         this.settings = settings;
         this.keys = keys;
+        this.authorizer = authorizer;
     }
 
     public Map<String, Operation<?>> operations() {
         Map<String, Operation<?>> ops = new LinkedHashMap<>();
         ops.put("CreateKey", new Operation<>(CreateKeyRequest.class, this::createKey));
-        ops.put("DescribeKey", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(r.keyId(), null).thenApply(this::metadata)));
+        ops.put("DescribeKey", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(c, "kms:DescribeKey", r.keyId(), null).thenApply(this::metadata)));
         ops.put("ListKeys", new Operation<>(ListKeysRequest.class, this::listKeys));
-        ops.put("CreateAlias", new Operation<>(AliasRequest.class, (c, r) -> putAlias(r, false)));
-        ops.put("UpdateAlias", new Operation<>(AliasRequest.class, (c, r) -> putAlias(r, true)));
+        ops.put("CreateAlias", new Operation<>(AliasRequest.class, (c, r) -> putAlias(c, r, false)));
+        ops.put("UpdateAlias", new Operation<>(AliasRequest.class, (c, r) -> putAlias(c, r, true)));
         ops.put("DeleteAlias", new Operation<>(AliasRequest.class, this::deleteAlias));
         ops.put("ListAliases", new Operation<>(ListAliasesRequest.class, this::listAliases));
-        ops.put("EnableKey", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(r.keyId(),
+        ops.put("EnableKey", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(c, "kms:EnableKey", r.keyId(),
                 replyTo -> new KeyEntity.SetEnabled(true, replyTo)).thenApply(k -> Map.of())));
-        ops.put("DisableKey", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(r.keyId(),
+        ops.put("DisableKey", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(c, "kms:DisableKey", r.keyId(),
                 replyTo -> new KeyEntity.SetEnabled(false, replyTo)).thenApply(k -> Map.of())));
         ops.put("ScheduleKeyDeletion", new Operation<>(ScheduleKeyDeletionRequest.class, this::scheduleDeletion));
-        ops.put("CancelKeyDeletion", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(r.keyId(),
+        ops.put("CancelKeyDeletion", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(c, "kms:CancelKeyDeletion", r.keyId(),
                 KeyEntity.CancelDeletion::new).thenApply(k -> new KeyIdResponse(k.arn()))));
         ops.put("EnableKeyRotation", new Operation<>(EnableKeyRotationRequest.class, this::enableRotation));
-        ops.put("DisableKeyRotation", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(r.keyId(),
+        ops.put("DisableKeyRotation", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(c, "kms:DisableKeyRotation", r.keyId(),
                 replyTo -> new KeyEntity.SetRotation(false, 365, replyTo)).thenApply(k -> Map.of())));
-        ops.put("GetKeyRotationStatus", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(r.keyId(), null)
+        ops.put("GetKeyRotationStatus", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(c, "kms:GetKeyRotationStatus", r.keyId(), null)
                 .thenApply(k -> new GetKeyRotationStatusResponse(k.rotationEnabled(), k.arn(),
                         k.rotationEnabled() ? k.rotationPeriodDays() : null,
                         k.rotationEnabled() ? Instant.ofEpochMilli(k.lastRotatedAtMillis()).plusSeconds(k.rotationPeriodDays() * 86_400L) : null,
                         null))));
-        ops.put("RotateKeyOnDemand", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(r.keyId(),
+        ops.put("RotateKeyOnDemand", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(c, "kms:RotateKeyOnDemand", r.keyId(),
                 KeyEntity.RotateNow::new).thenApply(k -> new KeyIdResponse(k.arn()))));
-        ops.put("GenerateDataKey", new Operation<>(GenerateDataKeyRequest.class, (c, r) -> generateDataKey(r, true)));
-        ops.put("GenerateDataKeyWithoutPlaintext", new Operation<>(GenerateDataKeyRequest.class, (c, r) -> generateDataKey(r, false)));
+        ops.put("GenerateDataKey", new Operation<>(GenerateDataKeyRequest.class, (c, r) -> generateDataKey(c, r, true)));
+        ops.put("GenerateDataKeyWithoutPlaintext", new Operation<>(GenerateDataKeyRequest.class, (c, r) -> generateDataKey(c, r, false)));
         ops.put("Encrypt", new Operation<>(EncryptRequest.class, this::encrypt));
         ops.put("Decrypt", new Operation<>(DecryptRequest.class, this::decrypt));
         ops.put("ReEncrypt", new Operation<>(ReEncryptRequest.class, this::reEncrypt));
@@ -76,6 +79,7 @@ public final class KmsService {
     // ---- keys
 
     private CompletionStage<?> createKey(Caller caller, CreateKeyRequest r) {
+        authorizer.require(caller, "kms:CreateKey", "*");
         new Validation().length("description", r.description(), 0, 8192)
                 .oneOf("keyUsage", r.keyUsage(), List.of("SIGN_VERIFY", "ENCRYPT_DECRYPT", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"))
                 .check();
@@ -109,13 +113,17 @@ public final class KmsService {
     }
 
     /** Resolves the reference, then sends the command (or just reads the key when command is null). */
-    private CompletionStage<KeyEntity.KeyView> keyCommand(String reference,
+    private CompletionStage<KeyEntity.KeyView> keyCommand(Caller caller, String action, String reference,
             java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<org.apache.pekko.pattern.StatusReply<KeyEntity.KeyView>>, KeyEntity.Command> command) {
         new Validation().required("keyId", reference).length("keyId", reference, 1, 2048).check();
-        return keys.keyIdOf(reference).thenCompose(id -> command == null ? keys.view(id) : keys.ask(id, command));
+        return keys.keyIdOf(reference).thenCompose(id -> {
+            authorizer.require(caller, action, KeyEntity.arn(settings, id));
+            return command == null ? keys.view(id) : keys.ask(id, command);
+        });
     }
 
     private CompletionStage<?> listKeys(Caller caller, ListKeysRequest r) {
+        authorizer.require(caller, "kms:ListKeys", "*");
         new Validation().range("limit", r.limit(), 1, 1000).check();
         int limit = r.limit() == null ? 100 : r.limit();
         int start = marker(r.marker());
@@ -138,7 +146,7 @@ public final class KmsService {
 
     // ---- aliases
 
-    private CompletionStage<?> putAlias(AliasRequest r, boolean update) {
+    private CompletionStage<?> putAlias(Caller caller, AliasRequest r, boolean update) {
         new Validation().required("aliasName", r.aliasName()).length("aliasName", r.aliasName(), 1, 256)
                 .required("targetKeyId", r.targetKeyId()).length("targetKeyId", r.targetKeyId(), 1, 2048).check();
         if (!ALIAS_NAME.matcher(r.aliasName()).matches()) {
@@ -148,7 +156,7 @@ public final class KmsService {
         if (r.aliasName().startsWith("alias/aws/")) {
             throw AwsError.InvalidAliasNameException.exception("Cannot create alias with prefix 'alias/aws/'");
         }
-        return keyCommand(r.targetKeyId(), null).thenCompose(key -> {
+        return keyCommand(caller, update ? "kms:UpdateAlias" : "kms:CreateAlias", r.targetKeyId(), null).thenCompose(key -> {
             if (key.keyManager().equals("AWS")) {
                 throw AwsError.UnsupportedOperationException.exception("Aliases cannot point to AWS managed keys.");
             }
@@ -162,6 +170,7 @@ public final class KmsService {
 
     private CompletionStage<?> deleteAlias(Caller caller, AliasRequest r) {
         new Validation().required("aliasName", r.aliasName()).check();
+        authorizer.require(caller, "kms:DeleteAlias", keys.keyArnPrefix() + r.aliasName());
         return KeyCatalog.ref(system, settings.accountId())
                 .<Done>askWithStatus(replyTo -> new KeyCatalog.DeleteAlias(r.aliasName(), replyTo), settings.askTimeout())
                 .handle((d, f) -> {
@@ -171,6 +180,7 @@ public final class KmsService {
     }
 
     private CompletionStage<?> listAliases(Caller caller, ListAliasesRequest r) {
+        authorizer.require(caller, "kms:ListAliases", "*");
         new Validation().range("limit", r.limit(), 1, 1000).check();
         int limit = r.limit() == null ? 100 : r.limit();
         int start = marker(r.marker());
@@ -197,7 +207,7 @@ public final class KmsService {
         if (days < 7 || days > 30) {
             throw AwsError.ValidationException.exception("PendingWindowInDays must be between 7 and 30 (" + days + " given).");
         }
-        return keyCommand(r.keyId(), replyTo -> new KeyEntity.ScheduleDeletion(days, replyTo))
+        return keyCommand(caller, "kms:ScheduleKeyDeletion", r.keyId(), replyTo -> new KeyEntity.ScheduleDeletion(days, replyTo))
                 .thenApply(k -> new ScheduleKeyDeletionResponse(k.arn(), Instant.ofEpochMilli(k.deletionDateMillis()),
                         k.keyState(), k.pendingWindowDays()));
     }
@@ -205,7 +215,8 @@ public final class KmsService {
     private CompletionStage<?> enableRotation(Caller caller, EnableKeyRotationRequest r) {
         new Validation().range("rotationPeriodInDays", r.rotationPeriodInDays(), 90, 2560).check();
         int days = r.rotationPeriodInDays() == null ? 365 : r.rotationPeriodInDays();
-        return keyCommand(r.keyId(), replyTo -> new KeyEntity.SetRotation(true, days, replyTo)).thenApply(k -> Map.of());
+        return keyCommand(caller, "kms:EnableKeyRotation", r.keyId(), replyTo -> new KeyEntity.SetRotation(true, days, replyTo))
+                .thenApply(k -> Map.of());
     }
 
     // ---- cryptography
@@ -221,7 +232,7 @@ public final class KmsService {
         return key;
     }
 
-    private CompletionStage<?> generateDataKey(GenerateDataKeyRequest r, boolean withPlaintext) {
+    private CompletionStage<?> generateDataKey(Caller caller, GenerateDataKeyRequest r, boolean withPlaintext) {
         new Validation().required("keyId", r.keyId()).range("numberOfBytes", r.numberOfBytes(), 1, 1024)
                 .oneOf("keySpec", r.keySpec(), List.of("AES_256", "AES_128")).check();
         if (r.numberOfBytes() == null && r.keySpec() == null) {
@@ -231,7 +242,8 @@ public final class KmsService {
             throw AwsError.ValidationException.exception("Please specify either number of bytes or key spec, not both.");
         }
         int n = r.numberOfBytes() != null ? r.numberOfBytes() : r.keySpec().equals("AES_128") ? 16 : 32;
-        return keyCommand(r.keyId(), null).thenApply(key -> {
+        return keyCommand(caller, withPlaintext ? "kms:GenerateDataKey" : "kms:GenerateDataKeyWithoutPlaintext", r.keyId(), null)
+                .thenApply(key -> {
             byte[] plaintext = new byte[n];
             RANDOM.nextBytes(plaintext);
             byte[] blob = keys.seal(usable(key), plaintext, r.encryptionContext());
@@ -245,11 +257,11 @@ public final class KmsService {
         if (r.plaintext().length == 0) {
             throw AwsError.ValidationException.exception("1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length greater than or equal to 1");
         }
-        return keyCommand(r.keyId(), null).thenApply(key ->
+        return keyCommand(caller, "kms:Encrypt", r.keyId(), null).thenApply(key ->
                 new EncryptResponse(keys.seal(usable(key), r.plaintext(), r.encryptionContext()), key.arn(), "SYMMETRIC_DEFAULT"));
     }
 
-    private CompletionStage<KeyEntity.KeyView> keyOfBlob(byte[] blob, String expectedKey) {
+    private CompletionStage<KeyEntity.KeyView> keyOfBlob(Caller caller, String action, byte[] blob, String expectedKey) {
         new Validation().required("ciphertextBlob", blob).check();
         String keyId = KeyRing.keyIdOfBlob(blob);
         CompletionStage<String> expected = expectedKey == null ? CompletableFuture.completedFuture(keyId) : keys.keyIdOf(expectedKey);
@@ -257,6 +269,7 @@ public final class KmsService {
             if (!id.equals(keyId)) {
                 throw AwsError.InvalidCiphertextException.exception("The ciphertext was not encrypted under the key " + expectedKey + ".");
             }
+            authorizer.require(caller, action, KeyEntity.arn(settings, keyId));
             return keys.view(keyId);
         }).exceptionally(f -> {
             throw Replies.toApiException(f);
@@ -264,15 +277,15 @@ public final class KmsService {
     }
 
     private CompletionStage<?> decrypt(Caller caller, DecryptRequest r) {
-        return keyOfBlob(r.ciphertextBlob(), r.keyId()).thenApply(key ->
+        return keyOfBlob(caller, "kms:Decrypt", r.ciphertextBlob(), r.keyId()).thenApply(key ->
                 new DecryptResponse(key.arn(), keys.open(usable(key), r.ciphertextBlob(), r.encryptionContext()), "SYMMETRIC_DEFAULT"));
     }
 
     private CompletionStage<?> reEncrypt(Caller caller, ReEncryptRequest r) {
         new Validation().required("destinationKeyId", r.destinationKeyId()).check();
-        return keyOfBlob(r.ciphertextBlob(), r.sourceKeyId()).thenCompose(source -> {
+        return keyOfBlob(caller, "kms:ReEncryptFrom", r.ciphertextBlob(), r.sourceKeyId()).thenCompose(source -> {
             byte[] plaintext = keys.open(usable(source), r.ciphertextBlob(), r.sourceEncryptionContext());
-            return keyCommand(r.destinationKeyId(), null).thenApply(dest -> new ReEncryptResponse(
+            return keyCommand(caller, "kms:ReEncryptTo", r.destinationKeyId(), null).thenApply(dest -> new ReEncryptResponse(
                     keys.seal(usable(dest), plaintext, r.destinationEncryptionContext()), source.arn(), dest.arn(),
                     "SYMMETRIC_DEFAULT", "SYMMETRIC_DEFAULT"));
         });

@@ -39,7 +39,7 @@ class AwsCliTest {
     }
 
     /** Every AWS CLI on this machine; .ci/run installs both, so finding none is a failure. */
-    static List<String> clis() {
+    public static List<String> clis() {
         List<String> found = new ArrayList<>();
         for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
             Path p = Path.of(dir, "aws");
@@ -53,7 +53,7 @@ class AwsCliTest {
         return found;
     }
 
-    record Result(int exit, String out, String err) {}
+    public record Result(int exit, String out, String err) {}
 
     static Result aws(String cli, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(cli, "--endpoint-url", node.endpoint().toString(), "--output", "json"));

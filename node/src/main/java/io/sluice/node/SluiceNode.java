@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import io.sluice.node.api.FrontEnd;
 import io.sluice.node.api.KinesisService;
 import io.sluice.node.auth.Authorizer;
+import io.sluice.node.auth.IamBootstrap;
 import io.sluice.node.auth.IamService;
 import io.sluice.node.auth.IdentityDirectory;
 import io.sluice.node.auth.IdentityEntity;
@@ -42,6 +43,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -100,6 +102,7 @@ public final class SluiceNode {
         put(m, env, "SLUICE_ROOT_SECRET_ACCESS_KEY", "sluice.root-secret-access-key");
         put(m, env, "SLUICE_ITERATOR_SECRET", "sluice.iterator-secret");
         put(m, env, "SLUICE_ROOT_KEY", "sluice.kms.root-key");
+        put(m, env, "SLUICE_IAM_BOOTSTRAP", "sluice.iam.bootstrap-file");
         put(m, env, "SLUICE_CASSANDRA_KEYSPACE", "sluice.cassandra.keyspace");
         put(m, env, "SLUICE_CLUSTER_HOST", "pekko.remote.artery.canonical.hostname");
         put(m, env, "SLUICE_CLUSTER_PORT", "pekko.remote.artery.canonical.port");
@@ -171,6 +174,10 @@ public final class SluiceNode {
                     keyRing, crypto, authorizer);
             KmsService kms = new KmsService(system, settings, keyRing, authorizer);
             IamService iam = new IamService(system, settings, rootKey, identities, authorizer, clock);
+            String bootstrap = system.settings().config().getString("sluice.iam.bootstrap-file");
+            CompletionStage<?> identitiesReady = bootstrap.isEmpty() ? CompletableFuture.completedFuture(null)
+                    : IamBootstrap.apply(system, settings, rootKey, java.nio.file.Path.of(bootstrap), clock)
+                            .thenCompose(s -> identities.refresh());
             SigV4Verifier verifier = SigV4Verifier.forAccount(settings.region(), settings.accountId(), credentials, identities,
                     settings.clockSkew());
             FrontEnd frontEnd = new FrontEnd(verifier, kinesis, kms, iam, () -> {
@@ -178,7 +185,8 @@ public final class SluiceNode {
                 return Map.of("node", system.address().toString(),
                         "kmsGenerateDataKeyCallsForStreams", calls[0], "kmsDecryptCallsForStreams", calls[1]);
             });
-            Http.get(system).newServerAt(settings.httpInterface(), settings.httpPort()).bind(frontEnd.route())
+            identitiesReady.thenCompose(ready -> Http.get(system).newServerAt(settings.httpInterface(), settings.httpPort())
+                            .bind(frontEnd.route()))
                     .whenComplete((binding, failure) -> {
                         if (failure != null) {
                             log.error("Cannot bind HTTP on {}:{}; stopping", settings.httpInterface(), settings.httpPort(), failure);

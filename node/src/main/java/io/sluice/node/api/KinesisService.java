@@ -121,7 +121,12 @@ public final class KinesisService {
         }
         return new Operation<>(op.requestType(), (caller, request) -> {
             String resource = "*";
-            if (request instanceof StreamAddressed addressed) {
+            if (request instanceof ListShardsRequest list && list.nextToken() != null && list.streamName() == null
+                    && list.streamARN() == null) {
+                String opened = PageToken.open(list.nextToken(), "shards", clock);
+                resource = settings.streamArn(opened.substring(0, opened.lastIndexOf('|')));
+            } else if (request instanceof StreamAddressed addressed
+                    && (addressed.streamName() != null || addressed.streamARN() != null)) {
                 resource = settings.streamArn(streamName(addressed));
             } else if (request instanceof CreateStreamRequest create && create.streamName() != null) {
                 resource = settings.streamArn(create.streamName());

@@ -39,7 +39,14 @@ class IamTest {
 
     @BeforeAll
     static void start() throws Exception {
-        node = new TestNode(new MutableClock(), "sluice.iam.refresh = 200ms").start();
+        Path bootstrap = Files.createTempFile("iam-bootstrap", ".json");
+        Files.writeString(bootstrap, """
+                {"Users": [{"UserName": "boot",
+                            "AccessKeys": [{"AccessKeyId": "AKIABOOTSTRAP0000001", "SecretAccessKey": "boot-secret"}],
+                            "Policies": {"list": {"Version": "2012-10-17",
+                                                  "Statement": [{"Effect": "Allow", "Action": "kinesis:ListStreams", "Resource": "*"}]}}}]}
+                """);
+        node = new TestNode(new MutableClock(), "sluice.iam.refresh = 200ms\nsluice.iam.bootstrap-file = \"" + bootstrap + "\"").start();
         AwsCliTest.node = node;
         connectRoot();
         keyArn = rootKms.createKey(b -> b.description("orders")).keyMetadata().arn();
@@ -123,6 +130,14 @@ class IamTest {
         String it = c.getShardIterator(b -> b.streamName(stream).shardId("shardId-000000000000")
                 .shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator();
         return c.getRecords(b -> b.shardIterator(it)).records().stream().map(r -> r.data().asUtf8String()).toList();
+    }
+
+    @Test
+    void usersFromTheBootstrapFileCanSignIn() {
+        try (KinesisClient boot = kinesis("AKIABOOTSTRAP0000001", "boot-secret")) {
+            assertNotNull(boot.listStreams());
+            assertThrows(AccessDeniedException.class, () -> boot.describeStreamSummary(b -> b.streamName(STREAM)));
+        }
     }
 
     @Test

@@ -6,7 +6,9 @@
 #      refuses to start without SLUICE_ROOT_KEY, SLUICE_ITERATOR_SECRET, SLUICE_ROOT_ACCESS_KEY_ID
 #      and SLUICE_ROOT_SECRET_ACCESS_KEY: every node of a cluster must share them, and a node that
 #      generated its own would sign iterators, wrap KMS keys and accept credentials no other node knows
-#   2. derives SLUICE_CLUSTER_HOST when unset (hostname -f if it is a dotted name, else POD_IP, ...)
+#   2. derives SLUICE_CLUSTER_HOST when unset: this host's entry in SLUICE_SEED_NODES (its first
+#      label is the short host name), else hostname -f if it is a dotted name, else POD_IP, else
+#      127.0.0.1 without seeds, else the first non-loopback address of hostname -i
 #   3. waits for Cassandra's CQL port (SLUICE_CASSANDRA, up to SLUICE_CASSANDRA_WAIT_SECONDS)
 #   4. exec java $JAVA_OPTS -cp <classes>:<jars> io.sluice.node.SluiceNode
 #
@@ -189,8 +191,25 @@ derive_cluster_host() {
         CLUSTER_HOST_SOURCE=SLUICE_CLUSTER_HOST
         return 0
     fi
-    local fqdn ip
+    local fqdn ip short seed seed_host
     fqdn=$(hostname -f 2>/dev/null || true)
+    short=$(hostname -s 2>/dev/null || hostname 2>/dev/null || true)
+    short=${short%%.*}
+    # a seed must announce itself exactly as the seed list spells it, or the cluster does not form
+    if [[ -n "$short" && -n "${SLUICE_SEED_NODES:-}" ]]; then
+        local IFS=,
+        for seed in $SLUICE_SEED_NODES; do
+            seed_host=$(trim "${seed%:*}")
+            if [[ "$seed_host" == "$short" || "$seed_host" == "$short".* ]]; then
+                SLUICE_CLUSTER_HOST=$seed_host
+                CLUSTER_HOST_SOURCE="this host's entry in SLUICE_SEED_NODES"
+                unset IFS
+                export SLUICE_CLUSTER_HOST
+                return 0
+            fi
+        done
+        unset IFS
+    fi
     if [[ "$fqdn" == *.* && "$fqdn" != localhost* ]]; then
         # a StatefulSet pod with a headless service: <pod>.<service>.<namespace>.svc.<cluster domain>
         SLUICE_CLUSTER_HOST=$fqdn

@@ -12,6 +12,7 @@ import io.sluice.node.auth.IdentityEntity;
 import io.sluice.node.auth.RootCredentials;
 import io.sluice.node.auth.SigV4Verifier;
 import io.sluice.node.cluster.CassandraSchema;
+import io.sluice.node.cluster.ClusterView;
 import io.sluice.node.crypto.RootKey;
 import io.sluice.node.kms.KeyCatalog;
 import io.sluice.node.kms.KeyEntity;
@@ -72,7 +73,11 @@ public final class SluiceNode {
     }
 
     public static void main(String[] args) throws Exception {
-        Running node = start(config(ConfigFactory.parseMap(fromEnvironment(System.getenv()))), Clock.systemUTC());
+        // a node process ends with its actor system (e.g. when the Split Brain Resolver downs it), so a
+        // supervisor (the local script, Kubernetes) sees it and starts it again
+        Config overrides = ConfigFactory.parseMap(fromEnvironment(System.getenv()))
+                .withFallback(ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = on"));
+        Running node = start(config(overrides), Clock.systemUTC());
         log.info("Sluice node up: http://{}:{}", node.settings().httpInterface(), node.httpPort());
         node.system().getWhenTerminated().toCompletableFuture().join();
         System.exit(0);
@@ -180,7 +185,7 @@ public final class SluiceNode {
                             .thenCompose(s -> identities.refresh());
             SigV4Verifier verifier = SigV4Verifier.forAccount(settings.region(), settings.accountId(), credentials, identities,
                     settings.clockSkew());
-            FrontEnd frontEnd = new FrontEnd(verifier, kinesis, kms, iam, () -> {
+            FrontEnd frontEnd = new FrontEnd(verifier, kinesis, kms, iam, new ClusterView(system), () -> {
                 long[] calls = crypto.kmsCalls();
                 return Map.of("node", system.address().toString(),
                         "kmsGenerateDataKeyCallsForStreams", calls[0], "kmsDecryptCallsForStreams", calls[1]);

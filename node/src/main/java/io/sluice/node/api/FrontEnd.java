@@ -3,6 +3,7 @@ package io.sluice.node.api;
 import io.sluice.node.Replies;
 import io.sluice.node.auth.Caller;
 import io.sluice.node.auth.IamService;
+import io.sluice.node.cluster.ClusterView;
 import io.sluice.node.auth.RequestAuthenticator;
 import io.sluice.node.kms.KmsService;
 import io.sluice.protocol.ApiException;
@@ -49,11 +50,13 @@ public final class FrontEnd extends AllDirectives {
     private final java.util.function.Supplier<Map<String, Object>> stats;
 
     private final IamService iam;
+    private final ClusterView clusterView;
 
     public FrontEnd(RequestAuthenticator authenticator, KinesisService kinesisService, KmsService kmsService,
-                    IamService iamService, java.util.function.Supplier<Map<String, Object>> stats) {
+                    IamService iamService, ClusterView clusterView, java.util.function.Supplier<Map<String, Object>> stats) {
         this.authenticator = authenticator;
         this.iam = iamService;
+        this.clusterView = clusterView;
         this.stats = stats;
         this.kinesis = kinesisService.operations();
         this.kms = kmsService.operations();
@@ -63,8 +66,13 @@ public final class FrontEnd extends AllDirectives {
         return concat(
                 path("health", () -> get(() -> complete(StatusCodes.OK, "OK"))),
                 // node counters (no secrets) for operators and benchmarks: GET /admin/stats
-                pathPrefix("admin", () -> path("stats", () -> get(() -> complete(HttpResponse.create()
-                        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, WireFormat.JSON.write(stats.get()))))))),
+                pathPrefix("admin", () -> concat(
+                        path("stats", () -> get(() -> complete(HttpResponse.create()
+                                .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, WireFormat.JSON.write(stats.get())))))),
+                        // members, leader and the entities this node hosts (ask each node to see where shards live)
+                        path("cluster", () -> get(() -> completeWithFuture(clusterView.describe().thenApply(view ->
+                                HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
+                                        WireFormat.JSON.write(view))))))))),
                 extractRequest(request -> extractStrictEntity(BODY_TIMEOUT,
                         strict -> completeWithFuture(handle(request, strict.getData().toArray())))));
     }

@@ -48,6 +48,14 @@ public final class CassandraSchema {
         RuntimeException last = null;
         while (System.nanoTime() < deadline) {
             try (CqlSession session = session(settings.cassandraContactPoints())) {
+                // a restarting node finds the schema in place: skip the DDL, whose schema-agreement waits
+                // take seconds per statement on a busy cluster
+                long tables = session.execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?",
+                        settings.cassandraKeyspace()).all().size();
+                if (tables >= 7) {
+                    log.info("Cassandra schema already in keyspace {}", settings.cassandraKeyspace());
+                    return;
+                }
                 for (String statement : statements(settings.cassandraKeyspace(), settings.cassandraReplication())) {
                     session.execute(statement);
                 }

@@ -79,9 +79,9 @@ class ClusterFailoverTest {
         pb.environment().put("SLUICE_HTTP_PORT", Integer.toString(httpPorts[i]));
         pb.environment().put("SLUICE_CLUSTER_PORT", Integer.toString(clusterPorts[i]));
         pb.environment().put("SLUICE_DATA_DIR", dataDir.resolve("node" + (i + 1)).toString());
-        pb.redirectErrorStream(true).redirectOutput(dataDir.resolve("node" + (i + 1) + ".log").toFile());
+        pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("node" + (i + 1) + ".log").toFile()));
         Process p = pb.start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
         while (System.nanoTime() < deadline) {
             assertTrue(p.isAlive(), () -> "node " + (i + 1) + " exited: " + tail(i));
             try {

@@ -409,19 +409,10 @@ public final class KinesisService {
     }
 
     private CompletionStage<?> describeLimits() {
-        return catalog().thenCompose(listing -> {
-            List<CompletableFuture<StreamInfo>> infos = listing.keySet().stream()
-                    .map(n -> streams.get(n).toCompletableFuture()).toList();
-            return CompletableFuture.allOf(infos.toArray(CompletableFuture[]::new)).thenApply(v -> {
-                int open = 0;
-                int onDemand = 0;
-                for (CompletableFuture<StreamInfo> f : infos) {
-                    StreamInfo info = f.join();
-                    open += info.shards().size();
-                    if (info.streamMode().equals("ON_DEMAND")) onDemand++;
-                }
-                return new DescribeLimitsResponse(settings.shardLimit(), open, onDemand, settings.onDemandStreamLimit());
-            });
+        return allStreams().thenApply(infos -> {
+            int open = infos.stream().mapToInt(i -> i.shards().size()).sum();
+            int onDemand = (int) infos.stream().filter(i -> i.streamMode().equals("ON_DEMAND")).count();
+            return new DescribeLimitsResponse(settings.shardLimit(), open, onDemand, settings.onDemandStreamLimit());
         });
     }
 
@@ -675,12 +666,17 @@ public final class KinesisService {
     }
 
     private CompletionStage<Integer> openShardCount() {
+        return allStreams().thenApply(infos -> infos.stream().mapToInt(i -> i.shards().size()).sum());
+    }
+
+    /** Every catalogued stream that can be described now (one deleted meanwhile is left out, not an error). */
+    private CompletionStage<List<StreamInfo>> allStreams() {
         return catalog().thenCompose(listing -> {
             List<CompletableFuture<StreamInfo>> infos = listing.keySet().stream()
                     .map(n -> streams.get(n).toCompletableFuture()).toList();
             return CompletableFuture.allOf(infos.toArray(CompletableFuture[]::new))
                     .handle((v, failure) -> infos.stream().filter(f -> !f.isCompletedExceptionally())
-                            .mapToInt(f -> f.join().shards().size()).sum());
+                            .map(CompletableFuture::join).toList());
         });
     }
 

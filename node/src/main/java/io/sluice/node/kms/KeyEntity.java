@@ -3,6 +3,7 @@ package io.sluice.node.kms;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.sluice.node.CborSerializable;
+import io.sluice.node.Entities;
 import io.sluice.node.NodeSettings;
 import io.sluice.node.Replies;
 import io.sluice.node.crypto.RootKey;
@@ -10,7 +11,6 @@ import io.sluice.protocol.AwsError;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -147,7 +147,7 @@ public final class KeyEntity
 
     private KeyEntity(String keyId, NodeSettings settings, RootKey rootKey, Clock clock) {
         super(PersistenceId.of(ENTITY_KEY.name(), keyId),
-                SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
+                Entities.RESTART);
         this.keyId = keyId;
         this.arn = arn(settings, keyId);
         this.rootKey = rootKey;

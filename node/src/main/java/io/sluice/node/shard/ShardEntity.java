@@ -3,6 +3,7 @@ package io.sluice.node.shard;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.sluice.node.CborSerializable;
+import io.sluice.node.Entities;
 import io.sluice.node.NodeSettings;
 import io.sluice.node.Replies;
 import io.sluice.protocol.AwsError;
@@ -10,7 +11,6 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -26,7 +26,6 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -195,7 +194,7 @@ public final class ShardEntity
     private ShardEntity(ActorContext<Command> context, String entityId, NodeSettings settings, Clock clock,
                         EventDeleter deleter) {
         super(PersistenceId.of(ENTITY_KEY.name(), entityId),
-                SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
+                Entities.RESTART);
         this.context = context;
         this.persistenceId = persistenceId(entityId);
         this.settings = settings;

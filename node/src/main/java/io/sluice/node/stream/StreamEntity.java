@@ -3,6 +3,7 @@ package io.sluice.node.stream;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.sluice.node.CborSerializable;
+import io.sluice.node.Entities;
 import io.sluice.node.NodeSettings;
 import io.sluice.node.Replies;
 import io.sluice.protocol.AwsError;
@@ -12,7 +13,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.RecipientRef;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -185,7 +185,7 @@ public final class StreamEntity
     private StreamEntity(ActorContext<Command> context, String streamName, NodeSettings settings, Clock clock,
                          RecipientRef<StreamCatalog.Command> catalog) {
         super(PersistenceId.of(ENTITY_KEY.name(), streamName),
-                SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
+                Entities.RESTART);
         this.context = context;
         this.streamName = streamName;
         this.settings = settings;

@@ -15,9 +15,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -46,36 +44,18 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class KinesisBench {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String CONTENT_TYPE = "application/x-amz-json-1.1";
-    private static final String TARGET_PREFIX = "Kinesis_20131202.";
+    private static final ObjectMapper JSON = KinesisClient.JSON;
 
     private final Map<String, String> args;
-    private final URI uri;
-    private final String host;
-    private final String region;
-    private final String accessKeyId;
-    private final String secretKey;
-    private final Duration timeout;
+    private final KinesisClient kinesis;
     private final HttpClient client;
 
     private KinesisBench(Map<String, String> args) {
         this.args = args;
-        URI endpoint = URI.create(str("endpoint", "http://127.0.0.1:4567"));
-        this.uri = endpoint.resolve("/");
-        this.host = hostHeader(endpoint);
-        this.region = str("region", firstNonBlank(System.getenv("AWS_REGION"), System.getenv("AWS_DEFAULT_REGION"),
-                "us-east-1"));
-        this.accessKeyId = System.getenv("AWS_ACCESS_KEY_ID");
-        this.secretKey = System.getenv("AWS_SECRET_ACCESS_KEY");
-        if (accessKeyId == null || accessKeyId.isBlank() || secretKey == null || secretKey.isBlank()) {
-            throw new IllegalArgumentException("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
-        }
-        this.timeout = Duration.ofSeconds(num("timeout", 30));
-        // HTTP/1.1 as the AWS SDKs use against Kinesis' JSON API; the client pools one connection per
-        // concurrent caller, so C callers means C keep-alive connections
-        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(10)).build();
+        this.kinesis = new KinesisClient(URI.create(str("endpoint", "http://127.0.0.1:4567")),
+                str("region", KinesisClient.defaultRegion()), System.getenv("AWS_ACCESS_KEY_ID"),
+                System.getenv("AWS_SECRET_ACCESS_KEY"), Duration.ofSeconds(num("timeout", 30)));
+        this.client = kinesis.http();
     }
 
     public static void main(String[] argv) throws Exception {
@@ -109,12 +89,12 @@ public final class KinesisBench {
                 case "propagation" -> bench.propagation();
                 default -> usage("unknown scenario " + scenario);
             }
-        } catch (ApiError e) {
+        } catch (KinesisClient.ApiError e) {
             // set-up failures (wrong credentials, node down) need one line, not a stack trace
             System.err.println("KinesisBench: " + e.getMessage());
             System.exit(1);
         } catch (java.net.ConnectException e) {
-            System.err.println("KinesisBench: cannot connect to " + bench.uri + " (is the node up?)");
+            System.err.println("KinesisBench: cannot connect to " + bench.kinesis.uri() + " (is the node up?)");
             System.exit(1);
         }
     }
@@ -139,7 +119,7 @@ public final class KinesisBench {
         int size = (int) num("size", 1024);
         int shards = (int) num("shards", 4);
         String stream = str("stream", "bench-put-records");
-        ensureStream(stream, shards);
+        kinesis.ensureStream(stream, shards, kmsKeyId());
         RunResult r = runCallers(concurrency, (rnd, data) -> putRecordsBody(stream, batch, data, rnd),
                 "PutRecords", batch, size);
         System.out.printf(Locale.ROOT,
@@ -155,7 +135,7 @@ public final class KinesisBench {
         int size = (int) num("size", 1024);
         int shards = (int) num("shards", 4);
         String stream = str("stream", "bench-put-record");
-        ensureStream(stream, shards);
+        kinesis.ensureStream(stream, shards, kmsKeyId());
         RunResult r = runCallers(concurrency, (rnd, data) -> putRecordBody(stream, data, randomKey(rnd)),
                 "PutRecord", 1, size);
         System.out.printf(Locale.ROOT,
@@ -291,7 +271,7 @@ public final class KinesisBench {
                 ThreadLocalRandom rnd = ThreadLocalRandom.current();
                 while (System.nanoTime() < end && permits.getAndIncrement() < maxRequests) {
                     byte[] body = maker.body(rnd, data);
-                    HttpRequest request = signed(operation, body);
+                    HttpRequest request = kinesis.request(operation, body);
                     long t0 = System.nanoTime();
                     boolean counted = t0 >= measureStart;
                     HttpResponse<byte[]> response;
@@ -314,7 +294,7 @@ public final class KinesisBench {
                     if (response.statusCode() != 200) {
                         failedRequests++;
                         failedRecords += recordsPerRequest;
-                        errors.merge(response.statusCode() + " " + errorType(response.body()), 1L, Long::sum);
+                        errors.merge(response.statusCode() + " " + KinesisClient.errorType(response.body()), 1L, Long::sum);
                         continue;
                     }
                     // only answered requests give latency samples: fast rejections would flatter the percentiles
@@ -357,7 +337,7 @@ public final class KinesisBench {
         long windowMs = TimeUnit.SECONDS.toMillis(num("duration", 20));
         long drainMs = TimeUnit.SECONDS.toMillis(num("drain", 5));
         String stream = str("stream", "bench-propagation");
-        ensureStream(stream, shards);
+        kinesis.ensureStream(stream, shards, kmsKeyId());
 
         // bounded by time, and by count through the fixed rate; the arrays below are sized for that count
         int capacity = (int) Math.min(num("maxRequests", 2_000_000), (warmupMs + windowMs) / Math.max(1, intervalMs) + 1);
@@ -373,10 +353,10 @@ public final class KinesisBench {
 
         // iterators are taken before the first put, so LATEST cannot skip any of this run's records
         List<String> iterators = new ArrayList<>();
-        for (String shardId : listShards(stream)) {
+        for (String shardId : kinesis.openShards(stream)) {
             ObjectNode req = JSON.createObjectNode().put("StreamName", stream).put("ShardId", shardId)
                     .put("ShardIteratorType", "LATEST");
-            iterators.add(call("GetShardIterator", req).get("ShardIterator").asText());
+            iterators.add(kinesis.call("GetShardIterator", req).get("ShardIterator").asText());
         }
 
         long measureStartMs = System.currentTimeMillis() + warmupMs;
@@ -391,11 +371,11 @@ public final class KinesisBench {
                 while (!stop.get() && iterator != null) {
                     try {
                         ObjectNode req = JSON.createObjectNode().put("ShardIterator", iterator).put("Limit", 10000);
-                        HttpResponse<byte[]> response = client.send(signed("GetRecords", JSON.writeValueAsBytes(req)),
+                        HttpResponse<byte[]> response = client.send(kinesis.request("GetRecords", JSON.writeValueAsBytes(req)),
                                 HttpResponse.BodyHandlers.ofByteArray());
                         getCalls.incrementAndGet();
                         if (response.statusCode() != 200) {
-                            errors.merge("GetRecords " + response.statusCode() + " " + errorType(response.body()), 1L, Long::sum);
+                            errors.merge("GetRecords " + response.statusCode() + " " + KinesisClient.errorType(response.body()), 1L, Long::sum);
                             // an expired or refused iterator cannot be retried safely; the run is then incomplete
                             // and says so through its "missing" count
                             Thread.sleep(pollMs);
@@ -462,13 +442,13 @@ public final class KinesisBench {
             }
             long t0 = System.nanoTime();
             inFlight.incrementAndGet();
-            client.sendAsync(signed("PutRecord", body), HttpResponse.BodyHandlers.ofByteArray())
+            client.sendAsync(kinesis.request("PutRecord", body), HttpResponse.BodyHandlers.ofByteArray())
                     .whenComplete((response, failure) -> {
                         long latency = System.nanoTime() - t0;
                         if (failure != null) {
                             errors.merge("PutRecord " + failure.getClass().getSimpleName(), 1L, Long::sum);
                         } else if (response.statusCode() != 200) {
-                            errors.merge("PutRecord " + response.statusCode() + " " + errorType(response.body()), 1L, Long::sum);
+                            errors.merge("PutRecord " + response.statusCode() + " " + KinesisClient.errorType(response.body()), 1L, Long::sum);
                         } else {
                             acked.set(seq, 1);
                             if (ts >= measureStartMs) {
@@ -486,7 +466,7 @@ public final class KinesisBench {
         producer.awaitTermination(10, TimeUnit.SECONDS);
         long windowEnd = System.nanoTime();
         // let the last puts land and the consumers catch up, then stop them
-        long drainUntil = System.currentTimeMillis() + timeout.toMillis();
+        long drainUntil = System.currentTimeMillis() + TimeUnit.SECONDS.toMillis(num("timeout", 30));
         while (inFlight.get() > 0 && System.currentTimeMillis() < drainUntil) {
             Thread.sleep(10);
         }
@@ -497,7 +477,7 @@ public final class KinesisBench {
         }
         stop.set(true);
         for (Thread t : consumers) {
-            t.join(timeout.toMillis() + 1000);
+            t.join(TimeUnit.SECONDS.toMillis(num("timeout", 30)) + 1000);
         }
         long cpu = processCpuNanos() - cpuStart;
 
@@ -544,75 +524,6 @@ public final class KinesisBench {
 
     // ---------------------------------------------------------------- stream set-up
 
-    /** CreateStream unless it exists, then DescribeStreamSummary until ACTIVE. */
-    private void ensureStream(String stream, int shards) throws Exception {
-        try {
-            call("CreateStream", JSON.createObjectNode().put("StreamName", stream).put("ShardCount", shards));
-            System.err.println("created stream " + stream + " with " + shards + " shards");
-        } catch (ApiError e) {
-            if (!e.type.equals("ResourceInUseException")) {
-                throw e;
-            }
-        }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (true) {
-            JsonNode summary = call("DescribeStreamSummary", JSON.createObjectNode().put("StreamName", stream))
-                    .path("StreamDescriptionSummary");
-            if ("ACTIVE".equals(summary.path("StreamStatus").asText())) {
-                if (!encryptionMatches(stream, summary)) {
-                    continue;
-                }
-                int open = summary.path("OpenShardCount").asInt();
-                if (open != shards) {
-                    System.err.println("note: stream " + stream + " already exists with " + open + " open shards, not "
-                            + shards + "; delete it or pick another -Dstream to get " + shards);
-                }
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("stream " + stream + " not ACTIVE after 120 s: " + summary);
-            }
-            Thread.sleep(250);
-        }
-    }
-
-    /**
-     * Brings the stream to the encryption asked for ({@code encryption=kms|none}, {@code keyId}); false while
-     * a change is under way. Waits out the front ends' metadata cache so the run measures the new setting.
-     */
-    private boolean encryptionMatches(String stream, JsonNode summary) throws Exception {
-        boolean wantKms = str("encryption", "none").equalsIgnoreCase("kms");
-        boolean isKms = "KMS".equals(summary.path("EncryptionType").asText());
-        if (wantKms == isKms) {
-            return true;
-        }
-        String keyId = wantKms ? str("keyId", "alias/aws/kinesis") : summary.path("KeyId").asText();
-        call(wantKms ? "StartStreamEncryption" : "StopStreamEncryption", JSON.createObjectNode()
-                .put("StreamName", stream).put("EncryptionType", "KMS").put("KeyId", keyId));
-        System.err.println((wantKms ? "encrypting " : "no longer encrypting ") + stream + " (key " + keyId + ")");
-        Thread.sleep(2000);
-        return false;
-    }
-
-    private List<String> listShards(String stream) throws Exception {
-        List<String> ids = new ArrayList<>();
-        ObjectNode req = JSON.createObjectNode().put("StreamName", stream);
-        while (true) {
-            JsonNode answer = call("ListShards", req);
-            for (JsonNode shard : answer.path("Shards")) {
-                // only open shards take new records (no resharding in Sluice yet, but be right on AWS too)
-                if (shard.path("SequenceNumberRange").path("EndingSequenceNumber").isMissingNode()) {
-                    ids.add(shard.get("ShardId").asText());
-                }
-            }
-            JsonNode next = answer.get("NextToken");
-            if (next == null || next.isNull()) {
-                return ids;
-            }
-            req = JSON.createObjectNode().put("NextToken", next.asText());
-        }
-    }
-
     // ---------------------------------------------------------------- requests
 
     private byte[] putRecordsBody(String stream, int batch, byte[] data, ThreadLocalRandom rnd) throws IOException {
@@ -648,64 +559,6 @@ public final class KinesisBench {
     // random keys spread the records over all shards through the MD5 of the key, as real producers do
     private static String randomKey(ThreadLocalRandom rnd) {
         return Long.toHexString(rnd.nextLong());
-    }
-
-    /**
-     * A signed {@code POST /}. The Host value signed is the one {@link HttpClient} will send (it does not let
-     * callers set Host), so the two must be computed alike: see {@link #hostHeader}.
-     */
-    private HttpRequest signed(String operation, byte[] body) {
-        String target = TARGET_PREFIX + operation;
-        List<Map.Entry<String, String>> headers = List.of(Map.entry("Host", host),
-                Map.entry("Content-Type", CONTENT_TYPE), Map.entry("X-Amz-Target", target));
-        List<Map.Entry<String, String>> auth = SigV4.sign(new SigV4.HttpRequestParts("POST", "/", null, headers, body),
-                accessKeyId, secretKey, region, "kinesis", Instant.now());
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                .header("Content-Type", CONTENT_TYPE)
-                .header("X-Amz-Target", target);
-        for (Map.Entry<String, String> h : auth) {
-            b.header(h.getKey(), h.getValue());
-        }
-        return b.build();
-    }
-
-    /** A control-plane call; throws {@link ApiError} for any answer but 200. */
-    private JsonNode call(String operation, ObjectNode request) throws IOException, InterruptedException {
-        HttpResponse<byte[]> response = client.send(signed(operation, JSON.writeValueAsBytes(request)),
-                HttpResponse.BodyHandlers.ofByteArray());
-        if (response.statusCode() != 200) {
-            throw new ApiError(operation, response.statusCode(), errorType(response.body()),
-                    new String(response.body(), StandardCharsets.UTF_8));
-        }
-        return JSON.readTree(response.body());
-    }
-
-    private static final class ApiError extends IOException {
-        final String type;
-
-        ApiError(String operation, int status, String type, String body) {
-            super(operation + " -> HTTP " + status + " " + body);
-            this.type = type;
-        }
-    }
-
-    /** {@code __type} of an error body, without the {@code namespace#} prefix some services add. */
-    private static String errorType(byte[] body) {
-        try {
-            String type = JSON.readTree(body).path("__type").asText("?");
-            return type.substring(type.indexOf('#') + 1);
-        } catch (IOException | RuntimeException e) {
-            return "?";
-        }
-    }
-
-    // the JDK's HTTP/1.1 client writes "host" alone for the scheme's default port, "host:port" otherwise
-    private static String hostHeader(URI endpoint) {
-        int port = endpoint.getPort();
-        boolean secure = "https".equalsIgnoreCase(endpoint.getScheme());
-        boolean defaultPort = port == -1 || port == (secure ? 443 : 80);
-        return defaultPort ? endpoint.getHost() : endpoint.getHost() + ":" + port;
     }
 
     // ---------------------------------------------------------------- numbers
@@ -755,6 +608,11 @@ public final class KinesisBench {
         return v == null || v.isBlank() ? fallback : v.trim();
     }
 
+    /** {@code encryption=kms} (with {@code keyId}, default alias/aws/kinesis) or none. */
+    private String kmsKeyId() {
+        return str("encryption", "none").equalsIgnoreCase("kms") ? str("keyId", "alias/aws/kinesis") : null;
+    }
+
     private long num(String key, long fallback) {
         String v = str(key, null);
         if (v == null) {
@@ -765,14 +623,5 @@ public final class KinesisBench {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(key + " must be a whole number, not " + v);
         }
-    }
-
-    private static String firstNonBlank(String... values) {
-        for (String v : values) {
-            if (v != null && !v.isBlank()) {
-                return v;
-            }
-        }
-        return null;
     }
 }

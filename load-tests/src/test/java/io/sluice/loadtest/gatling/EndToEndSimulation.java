@@ -1,0 +1,76 @@
+package io.sluice.loadtest.gatling;
+
+import io.gatling.javaapi.core.OpenInjectionStep;
+import io.gatling.javaapi.core.ScenarioBuilder;
+import io.gatling.javaapi.core.Simulation;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static io.gatling.javaapi.core.CoreDsl.atOnceUsers;
+import static io.gatling.javaapi.core.CoreDsl.global;
+import static io.gatling.javaapi.core.CoreDsl.jmesPath;
+import static io.gatling.javaapi.core.CoreDsl.nothingFor;
+import static io.gatling.javaapi.core.CoreDsl.scenario;
+
+/**
+ * Producers and consumers together: PutRecord of stamped records ({@code rate} per second, open model) while
+ * one tail reader per shard reads from LATEST. Each record carries this run's id, its send time and a
+ * sequence number, so the readers measure the put-to-get propagation delay (send of the PutRecord until a
+ * GetRecords answer holding it arrived, one JVM's clock) and the run counts acknowledged records never read
+ * ({@code missing}, must be 0) and duplicates.
+ */
+public class EndToEndSimulation extends Simulation {
+
+    private static final Duration START = Duration.ofSeconds(2);
+
+    private final KinesisLoad load = new KinesisLoad("EndToEndSimulation", 100);
+    private final Duration drain = Duration.ofSeconds(KinesisLoad.num("drain", 5));
+    private final AtomicLong nextSeq = new AtomicLong();
+    private final Set<Long> acked = ConcurrentHashMap.newKeySet();
+
+    private final ScenarioBuilder producers = scenario("Stamped producers")
+            .exec(session -> session.set("seq", nextSeq.getAndIncrement()))
+            .exec(load.call("PutRecord", session -> load.putRecordBody(load.stampedRecord(session.getLong("seq"))),
+                    jmesPath("SequenceNumber").exists(), load.encryptionCheck()))
+            .exec(session -> {
+                if (!session.isFailed()) {
+                    acked.add(session.getLong("seq"));
+                    load.recordsAcked.incrementAndGet();
+                    load.bytesAcked.addAndGet(load.size);
+                }
+                return session;
+            });
+
+    private final ScenarioBuilder readers = scenario("Tail readers")
+            .exec(load.tailReader(START.plus(load.ramp).plus(load.duration).plus(drain), "LATEST"));
+
+    {
+        List<OpenInjectionStep> producing = new ArrayList<>();
+        producing.add(nothingFor(START));
+        producing.addAll(List.of(Injection.steady(load)));
+        setUp(readers.injectOpen(atOnceUsers(load.shards)),
+                producers.injectOpen(producing.toArray(new OpenInjectionStep[0])))
+                .protocols(load.protocol())
+                .assertions(global().failedRequests().count().is(0L));
+    }
+
+    @Override
+    public void before() {
+        load.createStream();
+    }
+
+    @Override
+    public void after() {
+        long missing = acked.stream().filter(seq -> !load.propagation.contains(seq)).count();
+        if (missing > 0) {
+            System.err.println("EndToEndSimulation: " + missing + " acknowledged records were never read");
+        }
+        load.finish(Map.of("recordsPerRequest", 1, "missing", missing));
+    }
+}

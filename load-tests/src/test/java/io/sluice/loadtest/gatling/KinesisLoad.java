@@ -1,0 +1,391 @@
+package io.sluice.loadtest.gatling;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gatling.javaapi.core.ChainBuilder;
+import io.gatling.javaapi.core.CheckBuilder;
+import io.gatling.javaapi.core.Session;
+import io.gatling.javaapi.http.HttpProtocolBuilder;
+import io.sluice.loadtest.KinesisClient;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+import static io.gatling.javaapi.core.CoreDsl.ByteArrayBody;
+import static io.gatling.javaapi.core.CoreDsl.bodyBytes;
+import static io.gatling.javaapi.core.CoreDsl.pause;
+import static io.gatling.javaapi.core.CoreDsl.exec;
+import static io.gatling.javaapi.core.CoreDsl.jmesPath;
+import static io.gatling.javaapi.http.HttpDsl.http;
+import static io.gatling.javaapi.http.HttpDsl.status;
+
+/**
+ * What the four simulations share: their parameters (system properties, see {@code load-tests/README.md}),
+ * the stream each run creates (and deletes) around its load, SigV4-signed Kinesis JSON 1.1 requests with
+ * their checks, and the counters a run reports beyond Gatling's own (records and bytes acknowledged,
+ * put-to-get propagation delay) in a properties file that {@code load.sh} folds into its summary line.
+ *
+ * <p>Every request is signed in a session step just before it is sent: the body is built, signed by
+ * {@link KinesisClient#signature} over exactly the headers Gatling sends (Content-Type, Host as derived from
+ * the endpoint, X-Amz-Target), and carried to the request through the session. Nothing Sluice-specific is
+ * sent, so the same run works against any Kinesis endpoint.
+ */
+final class KinesisLoad {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    final String simulation;
+    final List<String> endpoints;
+    final String region;
+    final String stream;
+    final int shards;
+    final int size;
+    final int batch;
+    final double rate;
+    final Duration duration;
+    final Duration ramp;
+    final String kmsKeyId;
+    final boolean keepStream;
+    final Duration poll;
+    /** One per endpoint (each signs its own Host); the first also does the control-plane calls. */
+    final List<KinesisClient> clients;
+    final KinesisClient client;
+
+    /** Filled by {@link #createStream()}: the open shard ids. */
+    volatile List<String> shardIds = List.of();
+
+    final AtomicLong recordsAcked = new AtomicLong();
+    final AtomicLong bytesAcked = new AtomicLong();
+    final AtomicLong recordsRead = new AtomicLong();
+    final Propagation propagation = new Propagation();
+    private final long runId = ThreadLocalRandom.current().nextLong();
+
+    KinesisLoad(String simulation, double defaultRate) {
+        this.simulation = simulation;
+        this.endpoints = List.of(str("endpoint", "http://127.0.0.1:4567").split("\\s*,\\s*"));
+        this.region = str("region", KinesisClient.defaultRegion());
+        this.stream = str("stream", "gatling-" + simulation.toLowerCase(Locale.ROOT) + "-" + System.currentTimeMillis());
+        this.shards = (int) num("shards", 4);
+        this.size = (int) num("size", 1024);
+        this.batch = (int) num("batch", 100);
+        this.rate = Double.parseDouble(str("rate", Double.toString(defaultRate)));
+        this.duration = Duration.ofSeconds(num("duration", 30));
+        this.ramp = Duration.ofSeconds(num("ramp", 0));
+        this.kmsKeyId = str("encryption", "none").equalsIgnoreCase("kms") ? str("keyId", "alias/aws/kinesis") : null;
+        this.keepStream = Boolean.parseBoolean(str("keepStream", "false"));
+        this.poll = Duration.ofMillis(num("poll", 50));
+        Duration timeout = Duration.ofSeconds(num("timeout", 30));
+        this.clients = endpoints.stream().map(e -> KinesisClient.fromEnvironment(e, region, timeout)).toList();
+        this.client = clients.get(0);
+        System.err.printf(Locale.ROOT, "%s: endpoint=%s stream=%s shards=%d rate=%s/s duration=%ds size=%d batch=%d encryption=%s%n",
+                simulation, String.join(",", endpoints), stream, shards, rate, duration.toSeconds(), size, batch,
+                kmsKeyId == null ? "none" : "kms (" + kmsKeyId + ")");
+    }
+
+    /**
+     * HTTP/1.1 with a shared keep-alive pool, as an SDK client: an open model would otherwise open a connection
+     * per user. Each request names its endpoint itself (see {@link #call}).
+     */
+    HttpProtocolBuilder protocol() {
+        return http.shareConnections().disableCaching().disableWarmUp()
+                .acceptHeader(KinesisClient.CONTENT_TYPE).header("Accept-Encoding", "identity");
+    }
+
+    /** The EncryptionType every answer must carry: KMS on an encrypted stream, NONE (or nothing, as emulators do) otherwise. */
+    String expectedEncryption() {
+        return kmsKeyId == null ? "NONE" : "KMS";
+    }
+
+    // ---------------------------------------------------------------- stream around the run
+
+    void createStream() {
+        try {
+            client.ensureStream(stream, shards, kmsKeyId);
+            shardIds = List.copyOf(client.openShards(stream));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Deletes the run's stream (unless {@code keepStream=true}) and writes the run's own counters. */
+    void finish(Map<String, Object> extra) {
+        if (!keepStream) {
+            try {
+                client.deleteStream(stream);
+            } catch (IOException | InterruptedException e) {
+                System.err.println(simulation + ": could not delete " + stream + ": " + e.getMessage());
+            }
+        }
+        Properties p = new Properties();
+        p.setProperty("simulation", simulation);
+        p.setProperty("endpoint", String.join(",", endpoints));
+        p.setProperty("encryption", kmsKeyId == null ? "none" : "kms");
+        p.setProperty("shards", Integer.toString(shards));
+        p.setProperty("size", Integer.toString(size));
+        p.setProperty("recordsAcked", Long.toString(recordsAcked.get()));
+        p.setProperty("bytesAcked", Long.toString(bytesAcked.get()));
+        p.setProperty("recordsRead", Long.toString(recordsRead.get()));
+        propagation.into(p);
+        extra.forEach((k, v) -> p.setProperty(k, String.valueOf(v)));
+        Path dir = Path.of(str("summaryDir", "target/gatling-summary"));
+        try {
+            Files.createDirectories(dir);
+            try (var out = Files.newBufferedWriter(dir.resolve(simulation + ".properties"), StandardCharsets.UTF_8)) {
+                p.store(out, "counters of the last " + simulation + " run, read by load.sh");
+            }
+        } catch (IOException e) {
+            System.err.println(simulation + ": could not write the summary: " + e.getMessage());
+        }
+    }
+
+    // ---------------------------------------------------------------- requests
+
+    /**
+     * Builds the body, signs it, then sends it with the given checks. The request is named after the
+     * operation, so Gatling's report has one line per operation. With several endpoints (a cluster), each
+     * virtual user sticks to one of them, the users spread over all in turn.
+     */
+    ChainBuilder call(String operation, Function<Session, byte[]> body, CheckBuilder... checks) {
+        return exec(session -> {
+            byte[] b = body.apply(session);
+            int i = (int) Math.floorMod(session.userId(), (long) clients.size());
+            List<Map.Entry<String, String>> signature = clients.get(i).signature(operation, b);
+            return session.set("body", b)
+                    .set("url", clients.get(i).uri().toString())
+                    .set("amzDate", signature.get(0).getValue())
+                    .set("authorization", signature.get(1).getValue());
+        }).exec(http(operation).post("#{url}")
+                .header("Content-Type", KinesisClient.CONTENT_TYPE)
+                .header("X-Amz-Target", KinesisClient.target(operation))
+                .header("X-Amz-Date", "#{amzDate}")
+                .header("Authorization", "#{authorization}")
+                .body(ByteArrayBody("#{body}"))
+                .check(withStatus(checks)));
+    }
+
+    private static CheckBuilder[] withStatus(CheckBuilder... checks) {
+        CheckBuilder[] all = Arrays.copyOf(checks, checks.length + 1);
+        all[checks.length] = status().is(200);
+        return all;
+    }
+
+    CheckBuilder encryptionCheck() {
+        return jmesPath("EncryptionType").withDefault("NONE").is(expectedEncryption());
+    }
+
+    /** One record of {@code size} random bytes, stamped (run id, send time, sequence) for the end-to-end run. */
+    byte[] stampedRecord(long seq) {
+        byte[] data = new byte[Math.max(24, size)];
+        ThreadLocalRandom.current().nextBytes(data);
+        ByteBuffer.wrap(data).putLong(0, runId).putLong(8, System.nanoTime()).putLong(16, seq);
+        return data;
+    }
+
+    byte[] randomRecord() {
+        byte[] data = new byte[size];
+        ThreadLocalRandom.current().nextBytes(data);
+        return data;
+    }
+
+    byte[] putRecordBody(byte[] data) {
+        return json(g -> {
+            g.writeStringField("StreamName", stream);
+            g.writeBinaryField("Data", data);
+            g.writeStringField("PartitionKey", randomKey());
+        });
+    }
+
+    byte[] putRecordsBody() {
+        byte[] data = randomRecord();
+        return json(g -> {
+            g.writeStringField("StreamName", stream);
+            g.writeArrayFieldStart("Records");
+            for (int i = 0; i < batch; i++) {
+                g.writeStartObject();
+                g.writeBinaryField("Data", data);
+                g.writeStringField("PartitionKey", randomKey());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+        });
+    }
+
+    byte[] getShardIteratorBody(String shardId, String type) {
+        return json(g -> {
+            g.writeStringField("StreamName", stream);
+            g.writeStringField("ShardId", shardId);
+            g.writeStringField("ShardIteratorType", type);
+        });
+    }
+
+    static byte[] getRecordsBody(String iterator) {
+        return json(g -> {
+            g.writeStringField("ShardIterator", iterator);
+            g.writeNumberField("Limit", 10000);
+        });
+    }
+
+    // random keys spread the records over all shards through the MD5 of the key, as real producers do
+    static String randomKey() {
+        return Long.toHexString(ThreadLocalRandom.current().nextLong());
+    }
+
+    private interface Fields {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    private static byte[] json(Fields fields) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        try (JsonGenerator g = JSON.getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            fields.write(g);
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    /**
+     * One tail reader per user, the users spread over the shards in turn: GetShardIterator of
+     * {@code iteratorType}, then GetRecords for {@code howLong}, following NextShardIterator, pausing
+     * {@code poll} only when an answer was empty and MillisBehindLatest said the reader was at the tip.
+     */
+    ChainBuilder tailReader(Duration howLong, String iteratorType) {
+        AtomicInteger nextShard = new AtomicInteger();
+        return exec(session -> session.set("shardId",
+                        shardIds.get(Math.floorMod(nextShard.getAndIncrement(), shardIds.size()))))
+                .exec(call("GetShardIterator", session -> getShardIteratorBody(session.getString("shardId"), iteratorType),
+                        jmesPath("ShardIterator").saveAs("iterator")))
+                .exitHereIfFailed()
+                .during(howLong).on(
+                        exec(call("GetRecords", session -> getRecordsBody(session.getString("iterator")),
+                                bodyBytes().transform(this::readBatch).saveAs("batch")))
+                                .exitHereIfFailed()
+                                .exec(session -> {
+                                    Batch batch = session.get("batch");
+                                    return session.set("iterator", batch.nextIterator() == null ? "" : batch.nextIterator())
+                                            .set("atTip", batch.records() == 0 && batch.millisBehindLatest() == 0);
+                                })
+                                // a closed shard has no next iterator: that reader is done
+                                .exitHereIf(session -> session.getString("iterator").isEmpty())
+                                .doIf(session -> session.getBoolean("atTip")).then(pause(poll)));
+    }
+
+    /** What one GetRecords answer said, after its records were checked and timed. */
+    record Batch(String nextIterator, long millisBehindLatest, int records) {
+    }
+
+    /**
+     * Reads a GetRecords answer: every record must carry the expected EncryptionType (an
+     * {@link IllegalStateException} fails the request in Gatling's report otherwise), and records stamped by
+     * this run add their put-to-get delay to {@link #propagation}.
+     */
+    Batch readBatch(byte[] body) {
+        try {
+            long now = System.nanoTime();
+            JsonNode answer = JSON.readTree(body);
+            JsonNode records = answer.path("Records");
+            String expected = expectedEncryption();
+            for (JsonNode record : records) {
+                String encryption = record.path("EncryptionType").asText("NONE");
+                if (!encryption.equals(expected)) {
+                    throw new IllegalStateException("record EncryptionType " + encryption + ", expected " + expected);
+                }
+                ByteBuffer data = ByteBuffer.wrap(record.get("Data").binaryValue());
+                if (data.remaining() >= 24 && data.getLong(0) == runId) {
+                    propagation.seen(data.getLong(16), now - data.getLong(8));
+                }
+            }
+            recordsRead.addAndGet(records.size());
+            JsonNode next = answer.get("NextShardIterator");
+            return new Batch(next == null || next.isNull() ? null : next.asText(),
+                    answer.path("MillisBehindLatest").asLong(0), records.size());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    // ---------------------------------------------------------------- parameters
+
+    static String str(String key, String fallback) {
+        String v = System.getProperty(key);
+        return v == null || v.isBlank() ? fallback : v.trim();
+    }
+
+    static long num(String key, long fallback) {
+        String v = str(key, null);
+        try {
+            return v == null ? fallback : Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a whole number, not " + v);
+        }
+    }
+
+    /** Put-to-get delays of the records this run stamped; each record counted once (duplicates apart). */
+    static final class Propagation {
+        private final java.util.concurrent.ConcurrentHashMap<Long, Boolean> seen = new java.util.concurrent.ConcurrentHashMap<>();
+        private final List<Long> delaysNanos = new ArrayList<>();
+        private final AtomicLong duplicates = new AtomicLong();
+
+        void seen(long seq, long delayNanos) {
+            if (seen.putIfAbsent(seq, Boolean.TRUE) != null) {
+                duplicates.incrementAndGet();
+                return;
+            }
+            synchronized (delaysNanos) {
+                delaysNanos.add(delayNanos);
+            }
+        }
+
+        boolean contains(long seq) {
+            return seen.containsKey(seq);
+        }
+
+        int distinct() {
+            return seen.size();
+        }
+
+        void into(Properties p) {
+            long[] sorted;
+            synchronized (delaysNanos) {
+                sorted = delaysNanos.stream().mapToLong(Long::longValue).sorted().toArray();
+            }
+            p.setProperty("propagation.count", Integer.toString(sorted.length));
+            p.setProperty("propagation.duplicates", Long.toString(duplicates.get()));
+            if (sorted.length > 0) {
+                p.setProperty("propagation.p50.ms", ms(sorted, 0.50));
+                p.setProperty("propagation.p95.ms", ms(sorted, 0.95));
+                p.setProperty("propagation.p99.ms", ms(sorted, 0.99));
+                p.setProperty("propagation.max.ms", String.format(Locale.ROOT, "%.1f", sorted[sorted.length - 1] / 1e6));
+            }
+        }
+
+        private static String ms(long[] sorted, double p) {
+            int i = (int) Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
+            return String.format(Locale.ROOT, "%.1f", sorted[i] / 1e6);
+        }
+    }
+}

@@ -177,34 +177,9 @@ class ClusterFailoverTest {
         Map<String, List<Acked>> ackedByProducer = new ConcurrentHashMap<>();
         List<Thread> producers = new ArrayList<>();
         for (int n = 0; n < NODES; n++) {
-            int node = n;
             for (Map.Entry<String, String> shard : keyOfShard.entrySet()) {
-                String producer = "n" + node + "-" + shard.getKey();
-                List<Acked> acked = new ArrayList<>();
-                ackedByProducer.put(producer, acked);
-                Thread t = new Thread(() -> {
-                    try (KinesisClient c = client(node, Duration.ofSeconds(15))) {
-                        for (int i = 0; !stop.get() && i < 100_000; i++) {
-                            String data = producer + "#" + i;
-                            try {
-                                PutRecordResponse r = c.putRecord(b -> b.streamName(STREAM).partitionKey(shard.getValue())
-                                        .data(SdkBytes.fromUtf8String(data)));
-                                synchronized (acked) {
-                                    acked.add(new Acked(r.shardId(), r.sequenceNumber(), data));
-                                }
-                            } catch (RuntimeException e) {
-                                unacknowledged.incrementAndGet();
-                                try {
-                                    Thread.sleep(100);
-                                } catch (InterruptedException ie) {
-                                    return;
-                                }
-                            }
-                        }
-                    }
-                });
-                producers.add(t);
-                t.start();
+                producers.add(producer("n" + n + "-" + shard.getKey(), new int[] {n}, shard.getValue(), 0,
+                        stop, unacknowledged, ackedByProducer));
             }
         }
         Thread.sleep(3000);
@@ -213,11 +188,72 @@ class ClusterFailoverTest {
         long killedAt = System.nanoTime();
 
         // the killed node's shards accept writes again through the surviving nodes
+        double recoverySeconds = untilServed(killedShards, keyOfShard, killedAt);
+        Thread.sleep(2000);
+        stop.set(true);
+        for (Thread t : producers) t.join(30_000);
+
+        long acknowledged = verifyAcknowledged(keyOfShard, ackedByProducer);
+        assertTrue(acknowledged > beforeKill, "writes continued after the kill");
+
+        // the killed node comes back and rejoins
+        long restartAt = System.nanoTime();
+        processes.set(1, startNode(1));
+        deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            JsonNode view = cluster(1);
+            long up = 0;
+            for (JsonNode m : view.get("members")) if (m.get("status").asText().equals("Up")) up++;
+            if (up == NODES && view.get("selfStatus").asText().equals("Up")) break;
+            assertTrue(System.nanoTime() < deadline, "node 2 did not rejoin: " + view);
+            Thread.sleep(250);
+        }
+        double rejoinSeconds = (System.nanoTime() - restartAt) / 1e9;
+
+        // a graceful stop (SIGTERM: leave the cluster, hand the shards off) under writes loses nothing either;
+        // one producer per shard, each going round all three endpoints, a little throttled so that the
+        // remaining nodes are not saturated while they take over
+        List<String> leavingShards = new ArrayList<>();
+        cluster(2).get("hostedStreamShards").forEach(e -> leavingShards.add(e.asText()));
+        AtomicBoolean stop2 = new AtomicBoolean();
+        AtomicLong unacknowledged2 = new AtomicLong();
+        Map<String, List<Acked>> ackedByProducer2 = new ConcurrentHashMap<>();
+        List<Thread> producers2 = new ArrayList<>();
+        for (Map.Entry<String, String> shard : keyOfShard.entrySet()) {
+            producers2.add(producer("all-" + shard.getKey(), new int[] {0, 1, 2}, shard.getValue(), 10,
+                    stop2, unacknowledged2, ackedByProducer2));
+        }
+        Thread.sleep(3000);
+        long beforeStop = ackedByProducer2.values().stream().mapToLong(List::size).sum();
+        long stoppingAt = System.nanoTime();
+        processes.get(2).destroy(); // SIGTERM: coordinated shutdown, leaving the cluster
+        double handoffSeconds = untilServed(leavingShards, keyOfShard, stoppingAt);
+        assertTrue(processes.get(2).waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "node 3 did not stop on SIGTERM");
+        double stopSeconds = (System.nanoTime() - stoppingAt) / 1e9;
+        Thread.sleep(3000);
+        stop2.set(true);
+        for (Thread t : producers2) t.join(30_000);
+        long acknowledged2 = verifyAcknowledged(keyOfShard, ackedByProducer2);
+        assertTrue(acknowledged2 > beforeStop, "writes continued during the graceful stop");
+
+        System.out.printf("cluster failover: shards served again %.1f s after SIGKILL; acknowledged=%d lost=0 "
+                        + "unacknowledged (errors seen by producers)=%d; node rejoined %.1f s after restart; "
+                        + "graceful stop of node 3: its shards served by the others %.1f s after SIGTERM, process exited after %.1f s, "
+                        + "acknowledged=%d lost=0 unacknowledged=%d%n",
+                recoverySeconds, acknowledged, unacknowledged.get(), rejoinSeconds, handoffSeconds, stopSeconds, acknowledged2,
+                unacknowledged2.get());
+        admin.close();
+    }
+
+    /**
+     * Seconds from {@code since} until each of the given shard entities took a probe write through node 1;
+     * fails after 90 s.
+     */
+    static double untilServed(List<String> shardEntities, Map<String, String> keyOfShard, long since) {
         Set<String> pending = new HashSet<>();
-        for (String entity : killedShards) pending.add("shardId-" + String.format("%012d", Integer.parseInt(entity.substring(entity.lastIndexOf('~') + 1))));
-        double recoverySeconds = -1;
+        for (String entity : shardEntities) pending.add("shardId-" + String.format("%012d", Integer.parseInt(entity.substring(entity.lastIndexOf('~') + 1))));
         try (KinesisClient survivor = client(0, Duration.ofSeconds(5))) {
-            while (!pending.isEmpty() && System.nanoTime() - killedAt < Duration.ofSeconds(90).toNanos()) {
+            while (!pending.isEmpty() && System.nanoTime() - since < Duration.ofSeconds(90).toNanos()) {
                 for (String shardId : new ArrayList<>(pending)) {
                     try {
                         survivor.putRecord(b -> b.streamName(STREAM).partitionKey(keyOfShard.get(shardId)).data(SdkBytes.fromUtf8String("probe")));
@@ -227,16 +263,56 @@ class ClusterFailoverTest {
                     }
                 }
             }
-            recoverySeconds = (System.nanoTime() - killedAt) / 1e9;
         }
-        assertTrue(pending.isEmpty(), "shards of the killed node not served again: " + pending);
-        Thread.sleep(2000);
-        stop.set(true);
-        for (Thread t : producers) t.join(30_000);
+        assertTrue(pending.isEmpty(), "shards not served again: " + pending);
+        return (System.nanoTime() - since) / 1e9;
+    }
 
-        // every acknowledged record exactly once, in each producer's acknowledged order
+    /**
+     * A producer thread writing {@code <name>#<i>} to one partition key, sequentially (each put waits for its
+     * answer), going round the given nodes' endpoints, pausing {@code pauseMillis} between puts; failed puts
+     * count as unacknowledged.
+     */
+    static Thread producer(String name, int[] nodes, String partitionKey, long pauseMillis, AtomicBoolean stop,
+                           AtomicLong unacknowledged, Map<String, List<Acked>> ackedByProducer) {
+        List<Acked> acked = new ArrayList<>();
+        ackedByProducer.put(name, acked);
+        Thread t = new Thread(() -> {
+            List<KinesisClient> clients = new ArrayList<>();
+            for (int node : nodes) clients.add(client(node, Duration.ofSeconds(15)));
+            try {
+                for (int i = 0; !stop.get() && i < 100_000; i++) {
+                    String data = name + "#" + i;
+                    try {
+                        PutRecordResponse r = clients.get(i % clients.size()).putRecord(b -> b.streamName(STREAM)
+                                .partitionKey(partitionKey).data(SdkBytes.fromUtf8String(data)));
+                        synchronized (acked) {
+                            acked.add(new Acked(r.shardId(), r.sequenceNumber(), data));
+                        }
+                        if (pauseMillis > 0) Thread.sleep(pauseMillis);
+                    } catch (RuntimeException e) {
+                        unacknowledged.incrementAndGet();
+                        Thread.sleep(100);
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                clients.forEach(KinesisClient::close);
+            }
+        });
+        t.start();
+        return t;
+    }
+
+    /**
+     * Reads every shard from TRIM_HORIZON (through node 1) and checks that every acknowledged record is there
+     * exactly once, in each producer's acknowledged order, with sequence numbers increasing; returns how many
+     * records were acknowledged.
+     */
+    static long verifyAcknowledged(Map<String, String> keyOfShard, Map<String, List<Acked>> ackedByProducer) throws Exception {
         Map<String, List<String>> stored = new HashMap<>();
-        try (KinesisClient reader = client(2, Duration.ofSeconds(20))) {
+        try (KinesisClient reader = client(0, Duration.ofSeconds(20))) {
             for (String shardId : keyOfShard.keySet()) {
                 String it = reader.getShardIterator(b -> b.streamName(STREAM).shardId(shardId)
                         .shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator();
@@ -268,31 +344,16 @@ class ClusterFailoverTest {
             acknowledged += acked.size();
             if (acked.isEmpty()) continue;
             List<String> shardRecords = stored.get(acked.get(0).shardId());
+            Map<String, Integer> position = new HashMap<>();
+            for (int i = 0; i < shardRecords.size(); i++) position.put(shardRecords.get(i), i);
             int last = -1;
             for (Acked a : acked) {
-                int at = shardRecords.indexOf(a.sequenceNumber() + "=" + a.data());
-                assertTrue(at >= 0, "acknowledged record lost: " + a);
+                Integer at = position.get(a.sequenceNumber() + "=" + a.data());
+                assertNotNull(at, "acknowledged record lost: " + a);
                 assertTrue(at > last, "acknowledged order broken for " + p.getKey());
                 last = at;
             }
         }
-        assertTrue(acknowledged > beforeKill, "writes continued after the kill");
-
-        // the killed node comes back and rejoins
-        long restartAt = System.nanoTime();
-        processes.set(1, startNode(1));
-        deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            JsonNode view = cluster(1);
-            long up = 0;
-            for (JsonNode m : view.get("members")) if (m.get("status").asText().equals("Up")) up++;
-            if (up == NODES && view.get("selfStatus").asText().equals("Up")) break;
-            assertTrue(System.nanoTime() < deadline, "node 2 did not rejoin: " + view);
-            Thread.sleep(250);
-        }
-        System.out.printf("cluster failover: shards served again %.1f s after SIGKILL; acknowledged=%d lost=0 "
-                        + "unacknowledged (errors seen by producers)=%d; node rejoined %.1f s after restart%n",
-                recoverySeconds, acknowledged, unacknowledged.get(), (System.nanoTime() - restartAt) / 1e9);
-        admin.close();
+        return acknowledged;
     }
 }

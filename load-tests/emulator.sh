@@ -36,7 +36,7 @@ die() { printf 'emulator.sh: %s\n' "$*" >&2; exit 1; }
 say() { printf '%s\n' "$*" >&2; }
 
 usage() {
-    sed -n '3,5s/^# *//p' "${BASH_SOURCE[0]}" >&2
+    sed -n '4,6s/^# *//p' "${BASH_SOURCE[0]}" >&2
     exit 2
 }
 

@@ -79,9 +79,14 @@ public final class KinesisClient {
      * {@link #target} and the Host this client computed from the endpoint.
      */
     public List<Map.Entry<String, String>> signature(String operation, byte[] body) {
+        return signature(operation, body, SigV4.sha256Hex(body));
+    }
+
+    /** {@link #signature(String, byte[])} with the body's SHA-256 (hex) known already: a body sent many times. */
+    public List<Map.Entry<String, String>> signature(String operation, byte[] body, String bodySha256Hex) {
         List<Map.Entry<String, String>> headers = List.of(Map.entry("Host", host),
                 Map.entry("Content-Type", CONTENT_TYPE), Map.entry("X-Amz-Target", target(operation)));
-        return SigV4.sign(new SigV4.HttpRequestParts("POST", "/", null, headers, body),
+        return SigV4.sign(new SigV4.HttpRequestParts("POST", "/", null, headers, body), bodySha256Hex,
                 accessKeyId, secretKey, region, "kinesis", Instant.now());
     }
 

@@ -4,6 +4,7 @@ import io.gatling.javaapi.core.ScenarioBuilder;
 import io.gatling.javaapi.core.Simulation;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import static io.gatling.javaapi.core.CoreDsl.atOnceUsers;
@@ -22,6 +23,7 @@ import static io.gatling.javaapi.core.CoreDsl.scenario;
 public class ConsumerSimulation extends Simulation {
 
     private final KinesisLoad load = new KinesisLoad("ConsumerSimulation", 0);
+    private final List<KinesisLoad.Body> bodies = load.pool(load::putRecordsBody);
     private final double feedRate = Double.parseDouble(KinesisLoad.str("feedRate", "5"));
     private static final Duration START = Duration.ofSeconds(2);
 
@@ -29,7 +31,7 @@ public class ConsumerSimulation extends Simulation {
             .exec(load.tailReader(START.plus(load.duration), "LATEST"));
 
     private final ScenarioBuilder feed = scenario("Feed")
-            .exec(load.call("PutRecords", session -> load.putRecordsBody(),
+            .exec(load.call("PutRecords", session -> KinesisLoad.pick(bodies),
                     jmesPath("FailedRecordCount").ofInt().is(0), load.encryptionCheck()))
             .exec(session -> {
                 if (!session.isFailed()) {

@@ -36,7 +36,7 @@ public class EndToEndSimulation extends Simulation {
 
     private final ScenarioBuilder producers = scenario("Stamped producers")
             .exec(session -> session.set("seq", nextSeq.getAndIncrement()))
-            .exec(load.call("PutRecord", session -> load.putRecordBody(load.stampedRecord(session.getLong("seq"))),
+            .exec(load.call("PutRecord", session -> KinesisLoad.Body.of(load.putRecordBody(load.stampedRecord(session.getLong("seq")))),
                     jmesPath("SequenceNumber").exists(), load.encryptionCheck()))
             .exec(session -> {
                 if (!session.isFailed()) {

@@ -8,6 +8,7 @@ import io.gatling.javaapi.core.CheckBuilder;
 import io.gatling.javaapi.core.Session;
 import io.gatling.javaapi.http.HttpProtocolBuilder;
 import io.sluice.loadtest.KinesisClient;
+import io.sluice.protocol.sigv4.SigV4;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -165,12 +166,12 @@ final class KinesisLoad {
      * operation, so Gatling's report has one line per operation. With several endpoints (a cluster), each
      * virtual user sticks to one of them, the users spread over all in turn.
      */
-    ChainBuilder call(String operation, Function<Session, byte[]> body, CheckBuilder... checks) {
+    ChainBuilder call(String operation, Function<Session, Body> body, CheckBuilder... checks) {
         return exec(session -> {
-            byte[] b = body.apply(session);
+            Body b = body.apply(session);
             int i = (int) Math.floorMod(session.userId(), (long) clients.size());
-            List<Map.Entry<String, String>> signature = clients.get(i).signature(operation, b);
-            return session.set("body", b)
+            List<Map.Entry<String, String>> signature = clients.get(i).signature(operation, b.bytes(), b.sha256());
+            return session.set("body", b.bytes())
                     .set("url", clients.get(i).uri().toString())
                     .set("amzDate", signature.get(0).getValue())
                     .set("authorization", signature.get(1).getValue());
@@ -191,6 +192,32 @@ final class KinesisLoad {
 
     CheckBuilder encryptionCheck() {
         return jmesPath("EncryptionType").withDefault("NONE").is(expectedEncryption());
+    }
+
+    /** A request body and its SHA-256 (hex) for the signature. */
+    record Body(byte[] bytes, String sha256) {
+        static Body of(byte[] bytes) {
+            return new Body(bytes, SigV4.sha256Hex(bytes));
+        }
+    }
+
+    /**
+     * Bodies built (and hashed) once and sent many times, picked at random per request: building and hashing
+     * a 100-record PutRecords per request cost the generator about as much CPU as the server spent on it,
+     * CPU the server then lacked on a shared machine. {@code pool} distinct bodies, each with its own random
+     * partition keys and data, still spread the records over every shard.
+     */
+    List<Body> pool(java.util.function.Supplier<byte[]> builder) {
+        int n = (int) num("pool", 64);
+        List<Body> bodies = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            bodies.add(Body.of(builder.get()));
+        }
+        return bodies;
+    }
+
+    static Body pick(List<Body> bodies) {
+        return bodies.get(ThreadLocalRandom.current().nextInt(bodies.size()));
     }
 
     /** One record of {@code size} random bytes, stamped (run id, send time, sequence) for the end-to-end run. */
@@ -216,13 +243,12 @@ final class KinesisLoad {
     }
 
     byte[] putRecordsBody() {
-        byte[] data = randomRecord();
         return json(g -> {
             g.writeStringField("StreamName", stream);
             g.writeArrayFieldStart("Records");
             for (int i = 0; i < batch; i++) {
                 g.writeStartObject();
-                g.writeBinaryField("Data", data);
+                g.writeBinaryField("Data", randomRecord());
                 g.writeStringField("PartitionKey", randomKey());
                 g.writeEndObject();
             }
@@ -277,11 +303,11 @@ final class KinesisLoad {
         AtomicInteger nextShard = new AtomicInteger();
         return exec(session -> session.set("shardId",
                         shardIds.get(Math.floorMod(nextShard.getAndIncrement(), shardIds.size()))))
-                .exec(call("GetShardIterator", session -> getShardIteratorBody(session.getString("shardId"), iteratorType),
+                .exec(call("GetShardIterator", session -> Body.of(getShardIteratorBody(session.getString("shardId"), iteratorType)),
                         jmesPath("ShardIterator").saveAs("iterator")))
                 .exitHereIfFailed()
                 .during(howLong).on(
-                        exec(call("GetRecords", session -> getRecordsBody(session.getString("iterator")),
+                        exec(call("GetRecords", session -> Body.of(getRecordsBody(session.getString("iterator"))),
                                 bodyBytes().transform(this::readBatch).saveAs("batch")))
                                 .exitHereIfFailed()
                                 .exec(session -> {

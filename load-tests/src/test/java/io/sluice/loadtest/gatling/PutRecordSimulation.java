@@ -3,6 +3,7 @@ package io.sluice.loadtest.gatling;
 import io.gatling.javaapi.core.ScenarioBuilder;
 import io.gatling.javaapi.core.Simulation;
 
+import java.util.List;
 import java.util.Map;
 
 import static io.gatling.javaapi.core.CoreDsl.global;
@@ -17,9 +18,10 @@ import static io.gatling.javaapi.core.CoreDsl.scenario;
 public class PutRecordSimulation extends Simulation {
 
     private final KinesisLoad load = new KinesisLoad("PutRecordSimulation", 100);
+    private final List<KinesisLoad.Body> bodies = load.pool(() -> load.putRecordBody(load.randomRecord()));
 
     private final ScenarioBuilder producers = scenario("PutRecord producers")
-            .exec(load.call("PutRecord", session -> load.putRecordBody(load.randomRecord()),
+            .exec(load.call("PutRecord", session -> KinesisLoad.pick(bodies),
                     jmesPath("SequenceNumber").exists(), jmesPath("ShardId").exists(), load.encryptionCheck()))
             .exec(session -> {
                 if (!session.isFailed()) {

@@ -3,6 +3,7 @@ package io.sluice.loadtest.gatling;
 import io.gatling.javaapi.core.ScenarioBuilder;
 import io.gatling.javaapi.core.Simulation;
 
+import java.util.List;
 import java.util.Map;
 
 import static io.gatling.javaapi.core.CoreDsl.global;
@@ -17,9 +18,10 @@ import static io.gatling.javaapi.core.CoreDsl.scenario;
 public class PutRecordsSimulation extends Simulation {
 
     private final KinesisLoad load = new KinesisLoad("PutRecordsSimulation", 20);
+    private final List<KinesisLoad.Body> bodies = load.pool(load::putRecordsBody);
 
     private final ScenarioBuilder producers = scenario("PutRecords producers")
-            .exec(load.call("PutRecords", session -> load.putRecordsBody(),
+            .exec(load.call("PutRecords", session -> KinesisLoad.pick(bodies),
                     jmesPath("FailedRecordCount").ofInt().is(0), jmesPath("length(Records)").ofInt().is(load.batch),
                     load.encryptionCheck()))
             .exec(session -> {

@@ -301,6 +301,16 @@ public final class SigV4 {
      */
     public static List<Map.Entry<String, String>> sign(HttpRequestParts parts, String accessKeyId, String secret,
                                                        String region, String service, Instant now) {
+        return sign(parts, sha256Hex(parts.payload()), accessKeyId, secret, region, service, now);
+    }
+
+    /**
+     * {@link #sign(HttpRequestParts, String, String, String, String, Instant)} with the payload's SHA-256 (hex)
+     * already known, for a client that sends the same body many times (a load generator); the payload in
+     * {@code parts} is then not read.
+     */
+    public static List<Map.Entry<String, String>> sign(HttpRequestParts parts, String payloadSha256Hex, String accessKeyId,
+                                                       String secret, String region, String service, Instant now) {
         String amzDate = amzDate(now);
         String date = amzDate.substring(0, 8);
         List<Map.Entry<String, String>> headers = new ArrayList<>();
@@ -323,7 +333,7 @@ public final class SigV4 {
         HttpRequestParts toSign = new HttpRequestParts(parts.method(), parts.rawPath(), parts.rawQuery(), headers,
                 parts.payload());
         List<String> signedNames = List.copyOf(signed);
-        String canonical = canonicalRequest(toSign, signedNames, sha256Hex(parts.payload()), PathMode.forService(service));
+        String canonical = canonicalRequest(toSign, signedNames, payloadSha256Hex, PathMode.forService(service));
         String scope = scope(date, region, service);
         String signature = signature(signingKey(secret, date, region, service), stringToSign(amzDate, scope, canonical));
         Authorization authorization = new Authorization(accessKeyId, date, region, service, signedNames, signature);

@@ -20,6 +20,19 @@ class SequenceNumberTest {
     }
 
     @Test
+    void decimalFormEqualsTheBigIntegerOneForEveryIndexIncludingCarries() {
+        java.util.Random random = new java.util.Random(42);
+        for (int i = 0; i < 2000; i++) {
+            SequenceNumber s = new SequenceNumber(random.nextInt(5000), random.nextLong() & ((1L << 40) - 1),
+                    i % 3 == 0 ? SequenceNumber.MAX_RECORDS_PER_EVENT - 1 - random.nextInt(4) : random.nextInt(1 << 24));
+            assertEquals(s.value().toString(), s.toString(), s::toString);
+            // and the cached event base serves the next record of the same event right too
+            SequenceNumber sibling = new SequenceNumber(s.shardIndex(), s.eventSeqNr(), random.nextInt(1 << 24));
+            assertEquals(sibling.value().toString(), sibling.toString());
+        }
+    }
+
+    @Test
     void numericOrderFollowsEventThenIndexWithinAShard() {
         BigInteger a = new SequenceNumber(0, 5, 10).value();
         BigInteger b = new SequenceNumber(0, 5, 11).value();

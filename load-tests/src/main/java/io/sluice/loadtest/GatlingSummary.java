@@ -95,6 +95,9 @@ public final class GatlingSummary {
             s.append(String.format(Locale.ROOT, ", %.0f records/s read", read / seconds));
         }
         for (Row r : rows.subList(1, rows.size())) {
+            if (r.name().endsWith("warm-up")) {
+                continue;   // in the report, and in the totals, but not in the measured latencies
+            }
             s.append(String.format(Locale.ROOT, " | %s %.0f/s %s", r.name(), r.perSecond(), r.latencies()));
         }
         if (Long.parseLong(c.getProperty("propagation.count", "0")) > 0) {

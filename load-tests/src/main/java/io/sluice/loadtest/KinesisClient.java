@@ -183,7 +183,9 @@ public final class KinesisClient {
         while (true) {
             JsonNode answer = call("ListShards", req);
             for (JsonNode shard : answer.path("Shards")) {
-                if (shard.path("SequenceNumberRange").path("EndingSequenceNumber").isMissingNode()) {
+                // open: no EndingSequenceNumber (some emulators send it as null)
+                JsonNode end = shard.path("SequenceNumberRange").get("EndingSequenceNumber");
+                if (end == null || end.isNull()) {
                     ids.add(shard.get("ShardId").asText());
                 }
             }

@@ -65,6 +65,9 @@ final class KinesisLoad {
     final String kmsKeyId;
     final boolean keepStream;
     final Duration poll;
+    final Duration warmup;
+    /** System.nanoTime() from which requests count as measured; set when the stream is ready. */
+    private volatile long measuredFrom = Long.MAX_VALUE;
     /** One per endpoint (each signs its own Host); the first also does the control-plane calls. */
     final List<KinesisClient> clients;
     final KinesisClient client;
@@ -92,6 +95,7 @@ final class KinesisLoad {
         this.kmsKeyId = str("encryption", "none").equalsIgnoreCase("kms") ? str("keyId", "alias/aws/kinesis") : null;
         this.keepStream = Boolean.parseBoolean(str("keepStream", "false"));
         this.poll = Duration.ofMillis(num("poll", 50));
+        this.warmup = Duration.ofSeconds(num("warmup", 10));
         Duration timeout = Duration.ofSeconds(num("timeout", 30));
         this.clients = endpoints.stream().map(e -> KinesisClient.fromEnvironment(e, region, timeout)).toList();
         this.client = clients.get(0);
@@ -105,7 +109,9 @@ final class KinesisLoad {
      * per user. Each request names its endpoint itself (see {@link #call}).
      */
     HttpProtocolBuilder protocol() {
-        return http.shareConnections().disableCaching().disableWarmUp()
+        // bounded, as an SDK client fleet's pools are: unbounded, a stall made Gatling open a connection per
+        // waiting request, past the server's max-connections (1024), whose excess then sat unread
+        return http.shareConnections().maxConnectionsPerHost((int) num("connections", 256)).disableCaching().disableWarmUp()
                 .acceptHeader(KinesisClient.CONTENT_TYPE).header("Accept-Encoding", "identity");
     }
 
@@ -120,6 +126,10 @@ final class KinesisLoad {
         try {
             client.ensureStream(stream, shards, kmsKeyId);
             shardIds = List.copyOf(client.openShards(stream));
+            measuredFrom = System.nanoTime() + warmup.toNanos();
+            if (shardIds.isEmpty()) {
+                throw new IllegalStateException("ListShards of " + stream + " named no open shard");
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -163,19 +173,23 @@ final class KinesisLoad {
 
     /**
      * Builds the body, signs it, then sends it with the given checks. The request is named after the
-     * operation, so Gatling's report has one line per operation. With several endpoints (a cluster), each
-     * virtual user sticks to one of them, the users spread over all in turn.
+     * operation (requests of the first {@code warmup} seconds under {@code <Op> warm-up}), so Gatling's
+     * report has one line per operation and the measured lines leave the JIT warm-up out. With several
+     * endpoints (a cluster), each virtual user sticks to one of them, the users spread over all in turn.
      */
     ChainBuilder call(String operation, Function<Session, Body> body, CheckBuilder... checks) {
         return exec(session -> {
             Body b = body.apply(session);
             int i = (int) Math.floorMod(session.userId(), (long) clients.size());
             List<Map.Entry<String, String>> signature = clients.get(i).signature(operation, b.bytes(), b.sha256());
+            // the first warmup seconds (a fresh JVM on both sides compiling its hot paths) under their own name
+            String name = System.nanoTime() < measuredFrom ? operation + " warm-up" : operation;
             return session.set("body", b.bytes())
+                    .set("requestName", name)
                     .set("url", clients.get(i).uri().toString())
                     .set("amzDate", signature.get(0).getValue())
                     .set("authorization", signature.get(1).getValue());
-        }).exec(http(operation).post("#{url}")
+        }).exec(http("#{requestName}").post("#{url}")
                 .header("Content-Type", KinesisClient.CONTENT_TYPE)
                 .header("X-Amz-Target", KinesisClient.target(operation))
                 .header("X-Amz-Date", "#{amzDate}")

@@ -1,7 +1,6 @@
 package io.sluice.loadtest.gatling;
 
 import io.gatling.javaapi.core.ScenarioBuilder;
-import io.gatling.javaapi.core.Simulation;
 
 import java.time.Duration;
 import java.util.List;
@@ -9,7 +8,6 @@ import java.util.Map;
 
 import static io.gatling.javaapi.core.CoreDsl.atOnceUsers;
 import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
-import static io.gatling.javaapi.core.CoreDsl.global;
 import static io.gatling.javaapi.core.CoreDsl.jmesPath;
 import static io.gatling.javaapi.core.CoreDsl.nothingFor;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
@@ -20,9 +18,12 @@ import static io.gatling.javaapi.core.CoreDsl.scenario;
  * {@code feedRate} PutRecords of {@code batch} records per second (0: no feed, the readers poll an idle
  * stream). Checks: 200 everywhere, every record read carries the stream's EncryptionType.
  */
-public class ConsumerSimulation extends Simulation {
+public class ConsumerSimulation extends KinesisSimulation {
 
-    private final KinesisLoad load = new KinesisLoad("ConsumerSimulation", 0);
+    public ConsumerSimulation() {
+        super(0);
+    }
+
     private final List<KinesisLoad.Body> bodies = load.pool(load::putRecordsBody);
     private final double feedRate = Double.parseDouble(KinesisLoad.str("feedRate", "5"));
     private static final Duration START = Duration.ofSeconds(2);
@@ -33,29 +34,16 @@ public class ConsumerSimulation extends Simulation {
     private final ScenarioBuilder feed = scenario("Feed")
             .exec(load.call("PutRecords", session -> KinesisLoad.pick(bodies),
                     jmesPath("FailedRecordCount").ofInt().is(0), load.encryptionCheck()))
-            .exec(session -> {
-                if (!session.isFailed()) {
-                    load.recordsAcked.addAndGet(load.batch);
-                    load.bytesAcked.addAndGet((long) load.batch * load.size);
-                }
-                return session;
-            });
+            .exec(load.acknowledged(load.batch));
 
     {
         // readers hold their LATEST iterators before the feed starts, so they see all of it
-        setUp(readers.injectOpen(atOnceUsers(load.shards)),
-                feed.injectOpen(nothingFor(START), constantUsersPerSec(feedRate).during(load.duration)))
-                .protocols(load.protocol())
-                .assertions(global().failedRequests().count().is(0L));
+        run(readers.injectOpen(atOnceUsers(load.shards)),
+                feed.injectOpen(nothingFor(START), constantUsersPerSec(feedRate).during(load.duration)));
     }
 
     @Override
-    public void before() {
-        load.createStream();
-    }
-
-    @Override
-    public void after() {
-        load.finish(Map.of("readSeconds", load.duration.toSeconds()));
+    protected Map<String, Object> counters() {
+        return Map.of("readSeconds", load.duration.toSeconds());
     }
 }

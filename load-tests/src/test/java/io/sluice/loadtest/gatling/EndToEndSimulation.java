@@ -2,7 +2,6 @@ package io.sluice.loadtest.gatling;
 
 import io.gatling.javaapi.core.OpenInjectionStep;
 import io.gatling.javaapi.core.ScenarioBuilder;
-import io.gatling.javaapi.core.Simulation;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,7 +12,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static io.gatling.javaapi.core.CoreDsl.atOnceUsers;
-import static io.gatling.javaapi.core.CoreDsl.global;
 import static io.gatling.javaapi.core.CoreDsl.jmesPath;
 import static io.gatling.javaapi.core.CoreDsl.nothingFor;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
@@ -25,11 +23,14 @@ import static io.gatling.javaapi.core.CoreDsl.scenario;
  * GetRecords answer holding it arrived, one JVM's clock) and the run counts acknowledged records never read
  * ({@code missing}, must be 0) and duplicates.
  */
-public class EndToEndSimulation extends Simulation {
+public class EndToEndSimulation extends KinesisSimulation {
 
     private static final Duration START = Duration.ofSeconds(2);
 
-    private final KinesisLoad load = new KinesisLoad("EndToEndSimulation", 100);
+    public EndToEndSimulation() {
+        super(100);
+    }
+
     private final Duration drain = Duration.ofSeconds(KinesisLoad.num("drain", 5));
     private final AtomicLong nextSeq = new AtomicLong();
     private final Set<Long> acked = ConcurrentHashMap.newKeySet();
@@ -41,11 +42,10 @@ public class EndToEndSimulation extends Simulation {
             .exec(session -> {
                 if (!session.isFailed()) {
                     acked.add(session.getLong("seq"));
-                    load.recordsAcked.incrementAndGet();
-                    load.bytesAcked.addAndGet(load.size);
                 }
                 return session;
-            });
+            })
+            .exec(load.acknowledged(1));
 
     private final ScenarioBuilder readers = scenario("Tail readers")
             .exec(load.tailReader(START.plus(load.ramp).plus(load.duration).plus(drain), "LATEST"));
@@ -54,23 +54,16 @@ public class EndToEndSimulation extends Simulation {
         List<OpenInjectionStep> producing = new ArrayList<>();
         producing.add(nothingFor(START));
         producing.addAll(List.of(Injection.steady(load)));
-        setUp(readers.injectOpen(atOnceUsers(load.shards)),
-                producers.injectOpen(producing.toArray(new OpenInjectionStep[0])))
-                .protocols(load.protocol())
-                .assertions(global().failedRequests().count().is(0L));
+        run(readers.injectOpen(atOnceUsers(load.shards)),
+                producers.injectOpen(producing.toArray(new OpenInjectionStep[0])));
     }
 
     @Override
-    public void before() {
-        load.createStream();
-    }
-
-    @Override
-    public void after() {
+    protected Map<String, Object> counters() {
         long missing = acked.stream().filter(seq -> !load.propagation.contains(seq)).count();
         if (missing > 0) {
             System.err.println("EndToEndSimulation: " + missing + " acknowledged records were never read");
         }
-        load.finish(Map.of("recordsPerRequest", 1, "missing", missing));
+        return Map.of("recordsPerRequest", 1, "missing", missing);
     }
 }

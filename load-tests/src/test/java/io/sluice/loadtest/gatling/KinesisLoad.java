@@ -198,6 +198,17 @@ final class KinesisLoad {
                 .check(withStatus(checks)));
     }
 
+    /** Counts {@code records} acknowledged records (and their bytes) when the request before it succeeded. */
+    ChainBuilder acknowledged(int records) {
+        return exec(session -> {
+            if (!session.isFailed()) {
+                recordsAcked.addAndGet(records);
+                bytesAcked.addAndGet((long) records * size);
+            }
+            return session;
+        });
+    }
+
     private static CheckBuilder[] withStatus(CheckBuilder... checks) {
         CheckBuilder[] all = Arrays.copyOf(checks, checks.length + 1);
         all[checks.length] = status().is(200);

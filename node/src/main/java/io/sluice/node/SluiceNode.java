@@ -53,6 +53,16 @@ import java.util.concurrent.TimeUnit;
  * variables on top of {@code application.conf}; tests call {@link #start} with their own config.
  */
 public final class SluiceNode {
+    static {
+        // With one or two CPUs the JDK sizes its common pool at parallelism 1, and CompletableFuture then
+        // starts a new thread for every async callback: libraries (Pekko's Java ask, Scala's future
+        // adapters) schedule some there. Two workers make that an ordinary pool (see Futures).
+        String parallelism = "java.util.concurrent.ForkJoinPool.common.parallelism";
+        if (System.getProperty(parallelism) == null && Runtime.getRuntime().availableProcessors() <= 2) {
+            System.setProperty(parallelism, "2");
+        }
+    }
+
     private static final Logger log = LoggerFactory.getLogger(SluiceNode.class);
 
     /** A running node, for tests and the launcher. */
@@ -79,6 +89,11 @@ public final class SluiceNode {
                 .withFallback(ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = on"));
         Running node = start(config(overrides), Clock.systemUTC());
         log.info("Sluice node up: http://{}:{}", node.settings().httpInterface(), node.httpPort());
+        if (java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() < 2) {
+            log.warn("The JVM's common pool has parallelism {}: asynchronous callbacks each start a thread; "
+                    + "start the JVM with -Djava.util.concurrent.ForkJoinPool.common.parallelism=2",
+                    java.util.concurrent.ForkJoinPool.getCommonPoolParallelism());
+        }
         node.system().getWhenTerminated().toCompletableFuture().join();
         System.exit(0);
     }
@@ -168,6 +183,7 @@ public final class SluiceNode {
             ClusterSingleton.get(system).init(SingletonActor.of(
                     Behaviors.supervise(RetentionSweeper.create(settings, clock)).onFailure(SupervisorStrategy.restart()),
                     "retention-sweeper"));
+            Timings timings = Timings.get(system);
             var batcher = ctx.spawn(Behaviors.supervise(AppendBatcher.create(settings)).onFailure(SupervisorStrategy.restart()),
                     "append-batcher");
             IdentityDirectory identities = new IdentityDirectory(system, settings, rootKey, settings.identityRefresh());
@@ -185,10 +201,14 @@ public final class SluiceNode {
                             .thenCompose(s -> identities.refresh());
             SigV4Verifier verifier = SigV4Verifier.forAccount(settings.region(), settings.accountId(), credentials, identities,
                     settings.clockSkew());
-            FrontEnd frontEnd = new FrontEnd(verifier, kinesis, kms, iam, new ClusterView(system), () -> {
+            FrontEnd frontEnd = new FrontEnd(verifier, kinesis, kms, iam, new ClusterView(system), timings, () -> {
                 long[] calls = crypto.kmsCalls();
-                return Map.of("node", system.address().toString(),
-                        "kmsGenerateDataKeyCallsForStreams", calls[0], "kmsDecryptCallsForStreams", calls[1]);
+                Map<String, Object> stats = new java.util.LinkedHashMap<>();
+                stats.put("node", system.address().toString());
+                stats.put("kmsGenerateDataKeyCallsForStreams", calls[0]);
+                stats.put("kmsDecryptCallsForStreams", calls[1]);
+                stats.putAll(timings.snapshot());
+                return stats;
             });
             identitiesReady.thenCompose(ready -> Http.get(system).newServerAt(settings.httpInterface(), settings.httpPort())
                             .bind(frontEnd.route()))

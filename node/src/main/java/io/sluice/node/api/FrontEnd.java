@@ -1,6 +1,7 @@
 package io.sluice.node.api;
 
 import io.sluice.node.Replies;
+import io.sluice.node.Timings;
 import io.sluice.node.auth.Caller;
 import io.sluice.node.auth.IamService;
 import io.sluice.node.cluster.ClusterView;
@@ -48,16 +49,19 @@ public final class FrontEnd extends AllDirectives {
     private final Map<String, Operation<?>> kms;
 
     private final java.util.function.Supplier<Map<String, Object>> stats;
+    private final Timings timings;
 
     private final IamService iam;
     private final ClusterView clusterView;
 
     public FrontEnd(RequestAuthenticator authenticator, KinesisService kinesisService, KmsService kmsService,
-                    IamService iamService, ClusterView clusterView, java.util.function.Supplier<Map<String, Object>> stats) {
+                    IamService iamService, ClusterView clusterView, Timings timings,
+                    java.util.function.Supplier<Map<String, Object>> stats) {
         this.authenticator = authenticator;
         this.iam = iamService;
         this.clusterView = clusterView;
         this.stats = stats;
+        this.timings = timings;
         this.kinesis = kinesisService.operations();
         this.kms = kmsService.operations();
     }
@@ -78,6 +82,7 @@ public final class FrontEnd extends AllDirectives {
     }
 
     CompletionStage<HttpResponse> handle(HttpRequest request, byte[] body) {
+        long start = System.nanoTime();
         String requestId = UUID.randomUUID().toString();
         String mediaType = request.entity().getContentType().mediaType().toString();
         WireFormat format = WireFormat.fromContentType(mediaType);
@@ -93,6 +98,7 @@ public final class FrontEnd extends AllDirectives {
                 throw AwsError.UnknownOperationException.exception("Sluice serves the AWS JSON protocol: POST / with an X-Amz-Target header.");
             }
             Caller caller = authenticator.authenticate(request.method().value(), rawTarget, headers(request, body.length), body);
+            timings.since("authenticate", start);
             String target = request.getHeader("X-Amz-Target").map(HttpHeader::value).orElse("");
             Operation<?> operation = target.startsWith(KINESIS_PREFIX) ? kinesis.get(target.substring(KINESIS_PREFIX.length()))
                     : target.startsWith(KMS_PREFIX) ? kms.get(target.substring(KMS_PREFIX.length())) : null;
@@ -101,9 +107,11 @@ public final class FrontEnd extends AllDirectives {
                         ? "Missing X-Amz-Target header." : "Unknown operation " + target + ".");
             }
             Object decoded = format.read(body, operation.requestType());
+            String step = "request." + target.substring(target.indexOf('.') + 1);
             return operation.run(caller, decoded)
                     .thenApply(result -> ok(format, requestId, result))
-                    .exceptionally(failure -> error(format, requestId, Replies.toApiException(failure), failure));
+                    .exceptionally(failure -> error(format, requestId, Replies.toApiException(failure), failure))
+                    .whenComplete((response, failure) -> timings.since(step, start));
         } catch (ApiException e) {
             return CompletableFuture.completedFuture(error(format, requestId, e, e));
         } catch (RuntimeException e) {

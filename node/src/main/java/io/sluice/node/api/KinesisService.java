@@ -1,5 +1,6 @@
 package io.sluice.node.api;
 
+import io.sluice.node.Futures;
 import io.sluice.node.NodeSettings;
 import io.sluice.node.Replies;
 import io.sluice.node.auth.Authorizer;
@@ -158,9 +159,9 @@ public final class KinesisService {
         int shards = mode.equals("ON_DEMAND") ? settings.onDemandShards() : r.shardCount();
         String finalMode = mode;
         Map<String, String> tags = r.tags() == null ? Map.of() : r.tags();
-        return openShardCount().thenCompose(open -> stream(r.streamName())
+        return openShardCount().thenCompose(open -> Futures.direct(stream(r.streamName())
                 .<StreamInfo>askWithStatus(replyTo -> new StreamEntity.Create(shards, finalMode, tags, open, replyTo),
-                        settings.askTimeout()))
+                        settings.askTimeout())))
                 .handle((info, failure) -> {
                     streams.forget(r.streamName());
                     if (failure != null) throw Replies.toApiException(failure);
@@ -170,7 +171,7 @@ public final class KinesisService {
 
     private CompletionStage<?> deleteStream(Caller caller, DeleteStreamRequest r) {
         String name = streamName(r);
-        return stream(name).<Done>askWithStatus(StreamEntity.Delete::new, settings.askTimeout())
+        return Futures.direct(stream(name).<Done>askWithStatus(StreamEntity.Delete::new, settings.askTimeout()))
                 .handle((done, failure) -> {
                     streams.forget(name);
                     if (failure != null) throw Replies.toApiException(failure);
@@ -301,8 +302,8 @@ public final class KinesisService {
             throw AwsError.InvalidArgumentException.exception("Maximum allowed retention period is 8760 hours. Requested retention period ("
                     + hours + " hours) is too long.");
         }
-        return stream(name).<Done>askWithStatus(replyTo -> new StreamEntity.ChangeRetention(hours, increase, replyTo),
-                settings.askTimeout()).handle((d, failure) -> {
+        return Futures.direct(stream(name).<Done>askWithStatus(replyTo -> new StreamEntity.ChangeRetention(hours, increase, replyTo),
+                settings.askTimeout())).handle((d, failure) -> {
             streams.forget(name);
             if (failure != null) throw Replies.toApiException(failure);
             return EMPTY;
@@ -330,8 +331,8 @@ public final class KinesisService {
                     if (key.keyState().equals("PendingDeletion")) {
                         throw AwsError.KMSInvalidStateException.exception("The KMS key " + key.arn() + " is pending deletion.");
                     }
-                    return stream(name).<Done>askWithStatus(replyTo -> new StreamEntity.StartEncryption(r.keyId(), key.keyId(), replyTo),
-                            settings.askTimeout());
+                    return Futures.direct(stream(name).<Done>askWithStatus(replyTo -> new StreamEntity.StartEncryption(r.keyId(), key.keyId(), replyTo),
+                            settings.askTimeout()));
                 })
                 .handle((d, f) -> {
                     streams.forget(name);
@@ -343,7 +344,7 @@ public final class KinesisService {
     private CompletionStage<?> stopEncryption(Caller caller, StreamEncryptionRequest r) {
         String name = streamName(r);
         validateEncryption(r);
-        return stream(name).<Done>askWithStatus(StreamEntity.StopEncryption::new, settings.askTimeout())
+        return Futures.direct(stream(name).<Done>askWithStatus(StreamEntity.StopEncryption::new, settings.askTimeout()))
                 .handle((d, f) -> {
                     streams.forget(name);
                     if (f != null) throw Replies.toApiException(f);
@@ -366,7 +367,7 @@ public final class KinesisService {
         String name = streamName(r);
         new Validation().required("tags", r.tags()).size("tags", r.tags(), 1, 200).check();
         validateTags(r.tags());
-        return stream(name).<Done>askWithStatus(replyTo -> new StreamEntity.AddTags(r.tags(), replyTo), settings.askTimeout())
+        return Futures.direct(stream(name).<Done>askWithStatus(replyTo -> new StreamEntity.AddTags(r.tags(), replyTo), settings.askTimeout()))
                 .handle((d, failure) -> {
                     if (failure != null) throw Replies.toApiException(failure);
                     return EMPTY;
@@ -382,7 +383,7 @@ public final class KinesisService {
     private CompletionStage<?> removeTags(Caller caller, RemoveTagsFromStreamRequest r) {
         String name = streamName(r);
         new Validation().required("tagKeys", r.tagKeys()).size("tagKeys", r.tagKeys(), 1, 50).check();
-        return stream(name).<Done>askWithStatus(replyTo -> new StreamEntity.RemoveTags(r.tagKeys(), replyTo), settings.askTimeout())
+        return Futures.direct(stream(name).<Done>askWithStatus(replyTo -> new StreamEntity.RemoveTags(r.tagKeys(), replyTo), settings.askTimeout()))
                 .handle((d, failure) -> {
                     if (failure != null) throw Replies.toApiException(failure);
                     return EMPTY;
@@ -524,9 +525,9 @@ public final class KinesisService {
     private CompletionStage<AppendBatcher.Landed> append(StreamInfo info, StreamEntity.ShardRange shard,
                                                          List<ShardEntity.StoredRecord> records, List<byte[]> dataKeys) {
         String entityId = ShardEntity.entityId(info.name(), info.createdAtMillis(), shard.index());
-        return AskPattern.<AppendBatcher.Command, StatusReply<AppendBatcher.Landed>>ask(batcher,
+        return Futures.direct(AskPattern.<AppendBatcher.Command, StatusReply<AppendBatcher.Landed>>ask(batcher,
                         replyTo -> new AppendBatcher.Enqueue(entityId, info.name(), shard.index(), records, dataKeys, replyTo),
-                        settings.askTimeout().plus(settings.askTimeout()), system.scheduler())
+                        settings.askTimeout().plus(settings.askTimeout()), system.scheduler()))
                 .thenApply(reply -> {
                     if (reply.isError()) throw Replies.toApiException(reply.getError());
                     return reply.getValue();
@@ -572,7 +573,7 @@ public final class KinesisService {
                     return done(iterator(info, new SequenceNumber(shard.index(), 1, 0), r.timestamp().toEpochMilli(), now));
                 }
                 default: // LATEST
-                    return shardRef(info, shard).<ShardEntity.TipInfo>ask(ShardEntity.Tip::new, settings.askTimeout())
+                    return Futures.direct(shardRef(info, shard).<ShardEntity.TipInfo>ask(ShardEntity.Tip::new, settings.askTimeout()))
                             .thenApply(tip -> iterator(info, new SequenceNumber(shard.index(), tip.lastEventSeqNr() + 1, 0), 0, now));
             }
         });
@@ -601,8 +602,8 @@ public final class KinesisService {
             long minArrival = Math.max(it.minArrivalMillis(), retentionCutoff);
             SequenceNumber from = it.position();
             String entityId = ShardEntity.entityId(info.name(), info.createdAtMillis(), shard.index());
-            return shardRef(info, shard).<ShardEntity.ReadResult>ask(replyTo -> new ShardEntity.Read(from.eventSeqNr(),
-                            from.indexInEvent(), limit, MAX_GET_RECORDS_BYTES, minArrival, replyTo), settings.askTimeout())
+            return Futures.direct(shardRef(info, shard).<ShardEntity.ReadResult>ask(replyTo -> new ShardEntity.Read(from.eventSeqNr(),
+                            from.indexInEvent(), limit, MAX_GET_RECORDS_BYTES, minArrival, replyTo), settings.askTimeout()))
                     .thenCompose(result -> {
                         if (!result.needsJournal()) {
                             return respond(info, caller, it, shard, result.records(), result.nextEventSeqNr(),
@@ -660,8 +661,8 @@ public final class KinesisService {
     }
 
     private CompletionStage<java.util.SortedMap<String, Long>> catalog() {
-        return StreamCatalog.ref(system, settings.accountId())
-                .<StreamCatalog.Listing>ask(StreamCatalog.ListAll::new, settings.askTimeout())
+        return Futures.direct(StreamCatalog.ref(system, settings.accountId())
+                .<StreamCatalog.Listing>ask(StreamCatalog.ListAll::new, settings.askTimeout()))
                 .thenApply(StreamCatalog.Listing::streams);
     }
 

@@ -1,5 +1,6 @@
 package io.sluice.node.auth;
 
+import io.sluice.node.Futures;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.node.NodeSettings;
@@ -42,31 +43,31 @@ public final class IamBootstrap {
             throw new IllegalStateException("cannot read the IAM bootstrap file " + file, e);
         }
         var identities = IdentityEntity.ref(system, settings.accountId());
-        CompletionStage<IdentityEntity.State> chain = identities.askWithStatus(IdentityEntity.Read::new, settings.askTimeout());
+        CompletionStage<IdentityEntity.State> chain = Futures.direct(identities.askWithStatus(IdentityEntity.Read::new, settings.askTimeout()));
         for (JsonNode user : root.path("Users")) {
             String name = user.path("UserName").asText();
             if (name.isEmpty()) throw new IllegalStateException("IAM bootstrap: a user without UserName");
             chain = chain.thenCompose(state -> state.users().containsKey(name) ? CompletableFuture.completedFuture(state)
-                    : identities.<IdentityEntity.State>askWithStatus(r -> new IdentityEntity.CreateUser(name,
+                    : Futures.direct(identities.<IdentityEntity.State>askWithStatus(r -> new IdentityEntity.CreateUser(name,
                             "AIDA" + UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)).toString().replace("-", "")
                                     .substring(0, 17).toUpperCase(),
-                            "arn:aws:iam::" + settings.accountId() + ":user/" + name, clock.millis(), r), settings.askTimeout()));
+                            "arn:aws:iam::" + settings.accountId() + ":user/" + name, clock.millis(), r), settings.askTimeout())));
             for (JsonNode key : user.path("AccessKeys")) {
                 String id = key.path("AccessKeyId").asText();
                 String secret = key.path("SecretAccessKey").asText();
                 if (id.isEmpty() || secret.isEmpty()) throw new IllegalStateException("IAM bootstrap: incomplete access key of " + name);
                 chain = chain.thenCompose(state -> state.users().get(name).accessKeys().stream().anyMatch(k -> k.accessKeyId().equals(id))
                         ? CompletableFuture.completedFuture(state)
-                        : identities.<IdentityEntity.State>askWithStatus(r -> new IdentityEntity.AddAccessKey(name,
+                        : Futures.direct(identities.<IdentityEntity.State>askWithStatus(r -> new IdentityEntity.AddAccessKey(name,
                                 new IdentityEntity.AccessKey(id, rootKey.wrap(secret.getBytes(StandardCharsets.UTF_8),
-                                        IdentityDirectory.secretContext(id)), "Active", clock.millis()), r), settings.askTimeout()));
+                                        IdentityDirectory.secretContext(id)), "Active", clock.millis()), r), settings.askTimeout())));
             }
             for (Iterator<Map.Entry<String, JsonNode>> it = user.path("Policies").fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> policy = it.next();
                 String document = policy.getValue().toString();
                 PolicyDocument.parse(document);
-                chain = chain.thenCompose(state -> identities.<IdentityEntity.State>askWithStatus(
-                        r -> new IdentityEntity.PutPolicy(name, policy.getKey(), document, r), settings.askTimeout()));
+                chain = chain.thenCompose(state -> Futures.direct(identities.<IdentityEntity.State>askWithStatus(
+                        r -> new IdentityEntity.PutPolicy(name, policy.getKey(), document, r), settings.askTimeout())));
             }
         }
         return chain.whenComplete((s, f) -> {

@@ -1,5 +1,6 @@
 package io.sluice.node.auth;
 
+import io.sluice.node.Futures;
 import io.sluice.node.NodeSettings;
 import io.sluice.node.Replies;
 import io.sluice.node.crypto.RootKey;
@@ -193,8 +194,8 @@ public final class IamService {
 
     private CompletionStage<IdentityEntity.State> change(
             Function<org.apache.pekko.actor.typed.ActorRef<org.apache.pekko.pattern.StatusReply<IdentityEntity.State>>, IdentityEntity.Command> command) {
-        return IdentityEntity.ref(system, settings.accountId())
-                .<IdentityEntity.State>askWithStatus(command::apply, settings.askTimeout())
+        return Futures.direct(IdentityEntity.ref(system, settings.accountId())
+                .<IdentityEntity.State>askWithStatus(command::apply, settings.askTimeout()))
                 .whenComplete((s, f) -> {
                     if (s != null) directory.update(s);
                 })

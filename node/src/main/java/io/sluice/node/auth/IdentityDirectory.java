@@ -1,5 +1,6 @@
 package io.sluice.node.auth;
 
+import io.sluice.node.Futures;
 import io.sluice.node.NodeSettings;
 import io.sluice.node.crypto.RootKey;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -38,8 +39,8 @@ public final class IdentityDirectory {
     }
 
     public CompletionStage<IdentityEntity.State> refresh() {
-        return IdentityEntity.ref(system, settings.accountId())
-                .<IdentityEntity.State>askWithStatus(IdentityEntity.Read::new, settings.askTimeout())
+        return Futures.direct(IdentityEntity.ref(system, settings.accountId())
+                .<IdentityEntity.State>askWithStatus(IdentityEntity.Read::new, settings.askTimeout()))
                 .whenComplete((s, f) -> {
                     if (s != null) state = s;
                 });

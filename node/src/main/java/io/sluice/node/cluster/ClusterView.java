@@ -1,5 +1,6 @@
 package io.sluice.node.cluster;
 
+import io.sluice.node.Futures;
 import io.sluice.node.kms.KeyEntity;
 import io.sluice.node.shard.ShardEntity;
 import io.sluice.node.stream.StreamEntity;
@@ -57,9 +58,9 @@ public final class ClusterView {
     }
 
     private CompletionStage<List<String>> local(EntityTypeKey<?> key) {
-        return AskPattern.<Object, ShardRegion.CurrentShardRegionState>ask(
+        return Futures.direct(AskPattern.<Object, ShardRegion.CurrentShardRegionState>ask(
                         ClusterSharding.get(system).shardState().unsafeUpcast(),
-                        replyTo -> new GetShardRegionState(key, replyTo), Duration.ofSeconds(5), system.scheduler())
+                        replyTo -> new GetShardRegionState(key, replyTo), Duration.ofSeconds(5), system.scheduler()))
                 .thenApply(state -> {
                     TreeSet<String> ids = new TreeSet<>();
                     for (ShardRegion.ShardState s : state.getShards()) ids.addAll(s.getEntityIds());

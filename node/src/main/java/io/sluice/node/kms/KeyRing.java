@@ -1,5 +1,6 @@
 package io.sluice.node.kms;
 
+import io.sluice.node.Futures;
 import io.sluice.node.NodeSettings;
 import io.sluice.node.Replies;
 import io.sluice.node.crypto.CipherFailure;
@@ -80,8 +81,8 @@ public final class KeyRing {
     }
 
     public CompletionStage<KeyCatalog.State> catalog() {
-        return KeyCatalog.ref(system, settings.accountId())
-                .<KeyCatalog.State>ask(KeyCatalog.Read::new, settings.askTimeout());
+        return Futures.direct(KeyCatalog.ref(system, settings.accountId())
+                .<KeyCatalog.State>ask(KeyCatalog.Read::new, settings.askTimeout()));
     }
 
     /** The AWS-managed key for Kinesis, created with its alias the first time anybody names it. */
@@ -89,11 +90,11 @@ public final class KeyRing {
         String keyId = UUID.nameUUIDFromBytes(("aws/kinesis/" + settings.accountId()).getBytes(StandardCharsets.UTF_8)).toString();
         return ask(keyId, replyTo -> new KeyEntity.Create("Default key that protects my Kinesis data when no other key is defined",
                 "AWS", true, replyTo))
-                .thenCompose(view -> KeyCatalog.ref(system, settings.accountId())
-                        .<Done>askWithStatus(r -> new KeyCatalog.AddKey(keyId, r), settings.askTimeout())
-                        .thenCompose(d -> KeyCatalog.ref(system, settings.accountId())
+                .thenCompose(view -> Futures.direct(KeyCatalog.ref(system, settings.accountId())
+                        .<Done>askWithStatus(r -> new KeyCatalog.AddKey(keyId, r), settings.askTimeout()))
+                        .thenCompose(d -> Futures.direct(KeyCatalog.ref(system, settings.accountId())
                                 .<Done>askWithStatus(r -> new KeyCatalog.PutAlias(KINESIS_MANAGED_ALIAS, keyId, false, true, r),
-                                        settings.askTimeout()))
+                                        settings.askTimeout())))
                         .thenApply(d -> view));
     }
 
@@ -113,8 +114,8 @@ public final class KeyRing {
 
     public CompletionStage<KeyEntity.KeyView> ask(String keyId,
             java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<org.apache.pekko.pattern.StatusReply<KeyEntity.KeyView>>, KeyEntity.Command> command) {
-        return sharding.entityRefFor(KeyEntity.ENTITY_KEY, keyId)
-                .<KeyEntity.KeyView>askWithStatus(command::apply, settings.askTimeout())
+        return Futures.direct(sharding.entityRefFor(KeyEntity.ENTITY_KEY, keyId)
+                .<KeyEntity.KeyView>askWithStatus(command::apply, settings.askTimeout()))
                 .whenComplete((view, failure) -> {
                     if (view != null) {
                         views.put(keyId, new Cached(view, System.nanoTime() + settings.metadataCacheTtl().toNanos()));

@@ -1,5 +1,6 @@
 package io.sluice.node.kms;
 
+import io.sluice.node.Futures;
 import io.sluice.node.NodeSettings;
 import io.sluice.node.Replies;
 import io.sluice.node.api.Operation;
@@ -95,8 +96,8 @@ public final class KmsService {
         }
         String keyId = UUID.randomUUID().toString();
         return keys.ask(keyId, replyTo -> new KeyEntity.Create(r.description(), "CUSTOMER", false, replyTo))
-                .thenCompose(view -> KeyCatalog.ref(system, settings.accountId())
-                        .<Done>askWithStatus(replyTo -> new KeyCatalog.AddKey(keyId, replyTo), settings.askTimeout())
+                .thenCompose(view -> Futures.direct(KeyCatalog.ref(system, settings.accountId())
+                        .<Done>askWithStatus(replyTo -> new KeyCatalog.AddKey(keyId, replyTo), settings.askTimeout()))
                         .thenApply(d -> metadata(view)))
                 .exceptionally(f -> {
                     throw Replies.toApiException(f);
@@ -160,8 +161,8 @@ public final class KmsService {
             if (key.keyManager().equals("AWS")) {
                 throw AwsError.UnsupportedOperationException.exception("Aliases cannot point to AWS managed keys.");
             }
-            return KeyCatalog.ref(system, settings.accountId()).<Done>askWithStatus(
-                    replyTo -> new KeyCatalog.PutAlias(r.aliasName(), key.keyId(), update, false, replyTo), settings.askTimeout());
+            return Futures.direct(KeyCatalog.ref(system, settings.accountId()).<Done>askWithStatus(
+                    replyTo -> new KeyCatalog.PutAlias(r.aliasName(), key.keyId(), update, false, replyTo), settings.askTimeout()));
         }).handle((d, f) -> {
             if (f != null) throw Replies.toApiException(f);
             return Map.of();
@@ -171,8 +172,8 @@ public final class KmsService {
     private CompletionStage<?> deleteAlias(Caller caller, AliasRequest r) {
         new Validation().required("aliasName", r.aliasName()).check();
         authorizer.require(caller, "kms:DeleteAlias", keys.keyArnPrefix() + r.aliasName());
-        return KeyCatalog.ref(system, settings.accountId())
-                .<Done>askWithStatus(replyTo -> new KeyCatalog.DeleteAlias(r.aliasName(), replyTo), settings.askTimeout())
+        return Futures.direct(KeyCatalog.ref(system, settings.accountId())
+                .<Done>askWithStatus(replyTo -> new KeyCatalog.DeleteAlias(r.aliasName(), replyTo), settings.askTimeout()))
                 .handle((d, f) -> {
                     if (f != null) throw Replies.toApiException(f);
                     return Map.of();

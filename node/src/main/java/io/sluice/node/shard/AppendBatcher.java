@@ -1,7 +1,9 @@
 package io.sluice.node.shard;
 
+import io.sluice.node.Futures;
 import io.sluice.node.NodeSettings;
 import io.sluice.node.Replies;
+import io.sluice.node.Timings;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.kinesis.HashKeys;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -36,7 +38,7 @@ public final class AppendBatcher extends AbstractBehavior<AppendBatcher.Command>
     /** Where a request's records landed: record i has index {@code firstIndex + i} in event {@code eventSeqNr}. */
     public record Landed(long eventSeqNr, int firstIndex, long arrivalMillis) {}
 
-    private record Written(String shardEntityId, List<Enqueue> batch, List<Integer> offsets,
+    private record Written(String shardEntityId, List<Enqueue> batch, List<Integer> offsets, long startNanos,
                            ShardEntity.AppendAck ack, Throwable failure) implements Command {}
 
     private static final class ShardQueue {
@@ -46,17 +48,19 @@ public final class AppendBatcher extends AbstractBehavior<AppendBatcher.Command>
     }
 
     public static Behavior<Command> create(NodeSettings settings) {
-        return Behaviors.setup(ctx -> new AppendBatcher(ctx, settings));
+        return Behaviors.setup(ctx -> new AppendBatcher(ctx, settings, Timings.get(ctx.getSystem())));
     }
 
     private final NodeSettings settings;
+    private final Timings timings;
     private final ClusterSharding sharding;
     private final Map<String, ShardQueue> queues = new HashMap<>();
     private final long maxWaitingBytes;
 
-    private AppendBatcher(ActorContext<Command> context, NodeSettings settings) {
+    private AppendBatcher(ActorContext<Command> context, NodeSettings settings, Timings timings) {
         super(context);
         this.settings = settings;
+        this.timings = timings;
         this.sharding = ClusterSharding.get(context.getSystem());
         // beyond this much waiting data a shard is overloaded: push back as Kinesis does
         this.maxWaitingBytes = Math.max(16L << 20, settings.maxBatchBytes() * 8);
@@ -113,13 +117,19 @@ public final class AppendBatcher extends AbstractBehavior<AppendBatcher.Command>
             }
         }
         q.inFlight = true;
+        timings.count("journal.appends", 1);
+        timings.count("journal.appendedRequests", batch.size());
+        timings.count("journal.appendedRecords", records.size());
+        long start = System.nanoTime();
         var shard = sharding.entityRefFor(ShardEntity.ENTITY_KEY, shardEntityId);
-        getContext().askWithStatus(ShardEntity.AppendAck.class, shard, settings.askTimeout(),
-                replyTo -> new ShardEntity.Append(records, keys, replyTo),
-                (ack, failure) -> new Written(shardEntityId, batch, offsets, ack, failure));
+        // not getContext().askWithStatus: its Java form completes through the common pool (see Futures)
+        getContext().pipeToSelf(Futures.direct(shard.<ShardEntity.AppendAck>askWithStatus(
+                        replyTo -> new ShardEntity.Append(records, keys, replyTo), settings.askTimeout())),
+                (ack, failure) -> new Written(shardEntityId, batch, offsets, start, ack, failure));
     }
 
     private Behavior<Command> onWritten(Written w) {
+        timings.since("journal.append", w.startNanos());
         for (int i = 0; i < w.batch().size(); i++) {
             Enqueue e = w.batch().get(i);
             if (w.failure() == null) {

@@ -4,8 +4,10 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.sluice.node.CborSerializable;
 import io.sluice.node.Entities;
+import io.sluice.node.Futures;
 import io.sluice.node.NodeSettings;
 import io.sluice.node.Replies;
+import io.sluice.node.Timings;
 import io.sluice.protocol.AwsError;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -170,7 +172,7 @@ public final class ShardEntity
 
         static EventDeleter cassandra(ActorSystem<?> system) {
             Cleanup cleanup = new Cleanup(system);
-            return (pid, to) -> scala.jdk.javaapi.FutureConverters.asJava(cleanup.deleteEventsTo(pid, to));
+            return (pid, to) -> Futures.direct(scala.jdk.javaapi.FutureConverters.asJava(cleanup.deleteEventsTo(pid, to)));
         }
     }
 
@@ -188,6 +190,7 @@ public final class ShardEntity
     private final NodeSettings settings;
     private final Clock clock;
     private final EventDeleter deleter;
+    private final Timings timings;
     private final ArrayDeque<RecordsAppended> tail = new ArrayDeque<>();
     private long tailWeight;
 
@@ -200,6 +203,7 @@ public final class ShardEntity
         this.settings = settings;
         this.clock = clock;
         this.deleter = deleter;
+        this.timings = Timings.get(context.getSystem());
     }
 
     @Override
@@ -233,8 +237,12 @@ public final class ShardEntity
         // arrival times never go back within a shard, even if a new owner's clock is behind
         long arrival = Math.max(clock.millis(), state.lastArrivalMillis());
         RecordsAppended event = new RecordsAppended(eventSeqNr, arrival, cmd.records(), cmd.dataKeys());
+        long start = System.nanoTime();
         return Effect().persist(event)
-                .thenReply(cmd.replyTo(), s -> StatusReply.success(new AppendAck(eventSeqNr, arrival)));
+                .thenReply(cmd.replyTo(), s -> {
+                    timings.since("shard.persist", start);
+                    return StatusReply.success(new AppendAck(eventSeqNr, arrival));
+                });
     }
 
     private ReplyEffect<Event, State> onRead(State state, Read cmd) {

@@ -1,5 +1,6 @@
 package io.sluice.node.shard;
 
+import io.sluice.node.Futures;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal;
 import org.apache.pekko.persistence.query.PersistenceQuery;
@@ -29,7 +30,7 @@ public final class ShardJournal {
                                                        long minArrivalMillis, int maxEvents) {
         AtomicInteger records = new AtomicInteger();
         AtomicLong bytes = new AtomicLong();
-        return journal.currentEventsByPersistenceId(ShardEntity.persistenceId(shardEntityId), fromEventSeqNr, toEventSeqNr)
+        return Futures.direct(journal.currentEventsByPersistenceId(ShardEntity.persistenceId(shardEntityId), fromEventSeqNr, toEventSeqNr)
                 .map(env -> env.event())
                 .filter(e -> e instanceof ShardEntity.RecordsAppended)
                 .map(e -> (ShardEntity.RecordsAppended) e)
@@ -42,7 +43,7 @@ public final class ShardJournal {
                     }
                     return e;
                 })
-                .runWith(Sink.seq(), system)
+                .runWith(Sink.seq(), system))
                 .thenApply(events -> {
                     ShardReads.Collected got = ShardReads.collect(events, fromEventSeqNr, fromIndex, maxRecords, maxBytes,
                             minArrivalMillis, maxEvents);

@@ -1,5 +1,6 @@
 package io.sluice.node.stream;
 
+import io.sluice.node.Futures;
 import io.sluice.node.NodeSettings;
 import io.sluice.node.Replies;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -28,8 +29,8 @@ public final class StreamDirectory {
 
     /** Fresh metadata, straight from the entity (for control-plane answers such as DescribeStream). */
     public CompletionStage<StreamEntity.StreamInfo> describe(String streamName) {
-        return sharding.entityRefFor(StreamEntity.ENTITY_KEY, streamName)
-                .<StreamEntity.StreamInfo>askWithStatus(StreamEntity.Describe::new, settings.askTimeout())
+        return Futures.direct(sharding.entityRefFor(StreamEntity.ENTITY_KEY, streamName)
+                .<StreamEntity.StreamInfo>askWithStatus(StreamEntity.Describe::new, settings.askTimeout()))
                 .whenComplete((info, failure) -> {
                     if (info != null) {
                         cache.put(streamName, new Cached(info, System.nanoTime() + settings.metadataCacheTtl().toNanos()));

@@ -1,0 +1,61 @@
+package io.sluice.node;
+
+import org.junit.jupiter.api.Test;
+import scala.concurrent.Promise;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class FuturesTest {
+
+    /** What Pekko's Java ask returns: Scala's adapter, which makes plain callbacks asynchronous. */
+    private static CompletionStage<String> scalaStage(Promise<String> promise) {
+        return scala.jdk.javaapi.FutureConverters.asJava(promise.future());
+    }
+
+    @Test
+    void callbacksRunOnTheCompletingThreadInsteadOfTheCommonPool() throws Exception {
+        Promise<String> promise = scala.concurrent.Promise.apply();
+        AtomicReference<Thread> ranOn = new AtomicReference<>();
+        CompletableFuture<Integer> length = Futures.direct(scalaStage(promise)).thenApply(s -> {
+            ranOn.set(Thread.currentThread());
+            return s.length();
+        });
+        Thread completer = new Thread(() -> promise.success("sluice"), "completer");
+        completer.start();
+        completer.join();
+        assertEquals(6, length.get());
+        assertSame(completer, ranOn.get());
+    }
+
+    @Test
+    void theAdapterAloneWouldHop() throws Exception {
+        // the behaviour Futures.direct exists for: without it the callback leaves the completing thread
+        Promise<String> promise = scala.concurrent.Promise.apply();
+        AtomicReference<Thread> ranOn = new AtomicReference<>();
+        CompletableFuture<Integer> length = scalaStage(promise).toCompletableFuture().thenApply(s -> {
+            ranOn.set(Thread.currentThread());
+            return s.length();
+        });
+        Thread completer = new Thread(() -> promise.success("sluice"), "completer");
+        completer.start();
+        completer.join();
+        assertEquals(6, length.get());
+        org.junit.jupiter.api.Assertions.assertNotSame(completer, ranOn.get());
+    }
+
+    @Test
+    void failuresPassThrough() {
+        Promise<String> promise = scala.concurrent.Promise.apply();
+        CompletableFuture<String> direct = Futures.direct(scalaStage(promise));
+        promise.failure(new IllegalStateException("boom"));
+        CompletionException e = assertThrows(CompletionException.class, direct::join);
+        assertEquals("boom", e.getCause().getMessage());
+    }
+}

@@ -149,7 +149,7 @@ if [[ "$what" == smoke ]]; then
     for c in "${ALL[@]}"; do before[$c]=$(latest_report "$c"); rm -f "$TARGET/gatling-summary/$c.properties"; done
     say "smoke run of ${ALL[*]} against $endpoint"
     rc=0
-    gatling smoke -Dgatling.runMultipleSimulations=true -Dduration=3 -Dshards=2 -Drate=10 -DfeedRate=2 \
+    gatling smoke -Dgatling.runMultipleSimulations=true -Dduration=3 -Dramp=0 -Dshards=2 -Drate=10 -DfeedRate=2 \
         -Ddrain=3 -Dencryption=kms "${props[@]+"${props[@]}"}" || rc=$?
     for c in "${ALL[@]}"; do summarise "$c" "${before[$c]}" || rc=1; done
     if [[ $rc != 0 ]]; then

@@ -91,7 +91,9 @@ final class KinesisLoad {
         this.batch = (int) num("batch", 100);
         this.rate = Double.parseDouble(str("rate", Double.toString(defaultRate)));
         this.duration = Duration.ofSeconds(num("duration", 30));
-        this.ramp = Duration.ofSeconds(num("ramp", 0));
+        // rates climb over the warm-up instead of starting at full speed: a cold client opening its whole
+        // pool in the first second is a connection storm no real producer fleet makes
+        this.ramp = Duration.ofSeconds(num("ramp", 10));
         this.kmsKeyId = str("encryption", "none").equalsIgnoreCase("kms") ? str("keyId", "alias/aws/kinesis") : null;
         this.keepStream = Boolean.parseBoolean(str("keepStream", "false"));
         this.poll = Duration.ofMillis(num("poll", 50));
@@ -109,9 +111,10 @@ final class KinesisLoad {
      * per user. Each request names its endpoint itself (see {@link #call}).
      */
     HttpProtocolBuilder protocol() {
-        // bounded, as an SDK client fleet's pools are: unbounded, a stall made Gatling open a connection per
-        // waiting request, past the server's max-connections (1024), whose excess then sat unread
-        return http.shareConnections().maxConnectionsPerHost((int) num("connections", 256)).disableCaching().disableWarmUp()
+        // bounded, as an SDK client's pool is (50 by default in the AWS SDK): unbounded, a stall made Gatling
+        // open a connection per waiting request, past the server's max-connections (1024). Beyond saturation
+        // requests wait here for a connection, and that wait counts in their latency and time-out.
+        return http.shareConnections().maxConnectionsPerHost((int) num("connections", 64)).disableCaching().disableWarmUp()
                 .acceptHeader(KinesisClient.CONTENT_TYPE).header("Accept-Encoding", "identity");
     }
 

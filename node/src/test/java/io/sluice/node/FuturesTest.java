@@ -7,8 +7,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -19,11 +21,14 @@ class FuturesTest {
         return scala.jdk.javaapi.FutureConverters.asJava(promise.future());
     }
 
-    @Test
-    void callbacksRunOnTheCompletingThreadInsteadOfTheCommonPool() throws Exception {
+    /**
+     * Completes an ask-like stage from a thread of its own, with a thenApply chained on
+     * {@code view(stage)}; returns {completing thread, thread the callback ran on}.
+     */
+    private static Thread[] completeAndWatch(Function<CompletionStage<String>, CompletableFuture<String>> view) throws Exception {
         Promise<String> promise = scala.concurrent.Promise.apply();
         AtomicReference<Thread> ranOn = new AtomicReference<>();
-        CompletableFuture<Integer> length = Futures.direct(scalaStage(promise)).thenApply(s -> {
+        CompletableFuture<Integer> length = view.apply(scalaStage(promise)).thenApply(s -> {
             ranOn.set(Thread.currentThread());
             return s.length();
         });
@@ -31,23 +36,20 @@ class FuturesTest {
         completer.start();
         completer.join();
         assertEquals(6, length.get());
-        assertSame(completer, ranOn.get());
+        return new Thread[] {completer, ranOn.get()};
+    }
+
+    @Test
+    void callbacksRunOnTheCompletingThreadInsteadOfTheCommonPool() throws Exception {
+        Thread[] threads = completeAndWatch(Futures::direct);
+        assertSame(threads[0], threads[1]);
     }
 
     @Test
     void theAdapterAloneWouldHop() throws Exception {
         // the behaviour Futures.direct exists for: without it the callback leaves the completing thread
-        Promise<String> promise = scala.concurrent.Promise.apply();
-        AtomicReference<Thread> ranOn = new AtomicReference<>();
-        CompletableFuture<Integer> length = scalaStage(promise).toCompletableFuture().thenApply(s -> {
-            ranOn.set(Thread.currentThread());
-            return s.length();
-        });
-        Thread completer = new Thread(() -> promise.success("sluice"), "completer");
-        completer.start();
-        completer.join();
-        assertEquals(6, length.get());
-        org.junit.jupiter.api.Assertions.assertNotSame(completer, ranOn.get());
+        Thread[] threads = completeAndWatch(CompletionStage::toCompletableFuture);
+        assertNotSame(threads[0], threads[1]);
     }
 
     @Test

@@ -604,7 +604,9 @@ public final class KinesisService {
             String entityId = ShardEntity.entityId(info.name(), info.createdAtMillis(), shard.index());
             return Futures.direct(shardRef(info, shard).<ShardEntity.ReadResult>ask(replyTo -> new ShardEntity.Read(from.eventSeqNr(),
                             from.indexInEvent(), limit, MAX_GET_RECORDS_BYTES, minArrival, replyTo), settings.askTimeout()))
-                    .thenCompose(result -> {
+                    // off the shard's thread: decrypting and rendering up to 10 MB of records there would
+                    // hold up that shard's appends (Futures.direct continues on the replying thread)
+                    .thenComposeAsync(result -> {
                         if (!result.needsJournal()) {
                             return respond(info, caller, it, shard, result.records(), result.nextEventSeqNr(),
                                     result.nextIndex(), result.tipEventSeqNr(), result.tipArrivalMillis(),
@@ -615,7 +617,7 @@ public final class KinesisService {
                                 .thenCompose(got -> respond(info, caller, it, shard, got.records(), got.nextEventSeqNr(),
                                         got.nextIndex(), result.tipEventSeqNr(), result.tipArrivalMillis(),
                                         got.lastArrivalSeen(), now));
-                    });
+                    }, system.executionContext());
         });
     }
 

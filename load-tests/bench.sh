@@ -40,9 +40,8 @@ MAIN_CLASS=$CLASSES/io/sluice/loadtest/KinesisBench.class
 if [[ ! -f "$MAIN_CLASS" || ! -f "$CP_FILE" \
       || -n "$(find "$HERE/src" "$HERE/pom.xml" -newer "$MAIN_CLASS" -print -quit)" ]]; then
     echo "bench.sh: building load-tests" >&2
-    # offline first: everything is usually in ~/.m2 already, and a SNAPSHOT check needs no network then
     log=$(mktemp)
-    if ! mvn -B -q -o -f "$HERE/pom.xml" compile >"$log" 2>&1 && ! mvn -B -q -f "$HERE/pom.xml" compile >"$log" 2>&1; then
+    if ! mvn -B -q -f "$HERE/pom.xml" compile >"$log" 2>&1; then
         cat "$log" >&2
         rm -f "$log"
         die "build failed; is sluice-protocol installed? (mvn -B -q install -DskipTests -pl protocol)"

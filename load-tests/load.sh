@@ -58,14 +58,13 @@ done
 
 # ---------------------------------------------------------------- build
 
-# the simulations need sluice-protocol in the local Maven repository; offline first (it usually is there)
+# the simulations need sluice-protocol in the local Maven repository, and Maven fetches what a fresh
+# machine lacks (the Gatling plugin and its dependencies among them): never offline
 build() {
     local log
     log=$(mktemp)
-    if ! (cd "$REPO" && { mvn -B -q -o install -DskipTests -pl protocol >"$log" 2>&1 \
-            || mvn -B -q install -DskipTests -pl protocol >"$log" 2>&1; }) \
-        || ! { mvn -B -q -o -f "$HERE/pom.xml" test-compile >"$log" 2>&1 \
-            || mvn -B -q -f "$HERE/pom.xml" test-compile >"$log" 2>&1; }; then
+    if ! (cd "$REPO" && mvn -B -q install -DskipTests -pl protocol >"$log" 2>&1) \
+        || ! mvn -B -q -f "$HERE/pom.xml" test-compile >"$log" 2>&1; then
         cat "$log" >&2
         rm -f "$log"
         die "build failed"
@@ -109,7 +108,7 @@ gatling() {
     local log=$TARGET/gatling/$1.console.log
     shift
     mkdir -p "$TARGET/gatling"
-    (cd "$REPO" && mvn -B -q -o -f "$HERE/pom.xml" gatling:test -Dendpoint="$endpoint" \
+    (cd "$REPO" && mvn -B -q -f "$HERE/pom.xml" gatling:test -Dendpoint="$endpoint" \
         -DsummaryDir="$TARGET/gatling-summary" "$@") >"$log" 2>&1
 }
 

@@ -9,7 +9,7 @@ import io.sluice.node.kms.KeyRing;
 import io.sluice.node.kms.StreamCrypto;
 import io.sluice.node.shard.AppendBatcher;
 import io.sluice.node.shard.ShardEntity;
-import io.sluice.node.shard.ShardJournal;
+import io.sluice.node.shard.ShardReader;
 import io.sluice.node.shard.ShardReads;
 import io.sluice.node.stream.StreamCatalog;
 import io.sluice.node.stream.StreamDirectory;
@@ -63,7 +63,7 @@ public final class KinesisService {
     private final NodeSettings settings;
     private final Clock clock;
     private final StreamDirectory streams;
-    private final ShardJournal journal;
+    private final ShardReader reader;
     private final ActorRef<AppendBatcher.Command> batcher;
     private final byte[] iteratorSecret;
     private final KeyRing keys;
@@ -78,7 +78,7 @@ public final class KinesisService {
         this.settings = settings;
         this.clock = clock;
         this.streams = new StreamDirectory(system, settings);
-        this.journal = new ShardJournal(system);
+        this.reader = ShardReader.cassandra(system, settings.askTimeout(), settings.maxScanEvents());
         this.batcher = batcher;
         this.iteratorSecret = iteratorSecret.clone();
         this.keys = keys;
@@ -602,36 +602,16 @@ public final class KinesisService {
             long minArrival = Math.max(it.minArrivalMillis(), retentionCutoff);
             SequenceNumber from = it.position();
             String entityId = ShardEntity.entityId(info.name(), info.createdAtMillis(), shard.index());
-            return Futures.direct(shardRef(info, shard).<ShardEntity.ReadResult>ask(replyTo -> new ShardEntity.Read(from.eventSeqNr(),
-                            from.indexInEvent(), limit, MAX_GET_RECORDS_BYTES, minArrival, replyTo), settings.askTimeout()))
-                    // off the shard's thread: decrypting and rendering up to 10 MB of records there would
-                    // hold up that shard's appends (Futures.direct continues on the replying thread)
-                    .thenComposeAsync(result -> {
-                        if (!result.needsJournal()) {
-                            return respond(info, caller, it, shard, result.records(), result.nextEventSeqNr(),
-                                    result.nextIndex(), result.tipEventSeqNr(), result.tipArrivalMillis(),
-                                    result.lastArrivalSeen(), now);
-                        }
-                        return journal.read(entityId, result.nextEventSeqNr(), result.nextIndex(), result.journalToEventSeqNr(),
-                                        limit, MAX_GET_RECORDS_BYTES, minArrival, settings.maxScanEvents())
-                                .thenCompose(got -> respond(info, caller, it, shard, got.records(), got.nextEventSeqNr(),
-                                        got.nextIndex(), result.tipEventSeqNr(), result.tipArrivalMillis(),
-                                        got.lastArrivalSeen(), now));
-                    }, system.executionContext());
+            return reader.read(shardRef(info, shard), entityId, from.eventSeqNr(), from.indexInEvent(), limit,
+                            MAX_GET_RECORDS_BYTES, minArrival)
+                    .thenCompose(read -> crypto.open(info, caller, read.records())
+                            .thenApply(plaintexts -> records(it, shard, read, plaintexts, now)));
         });
     }
 
-    private CompletionStage<GetRecordsResponse> respond(StreamInfo info, Caller caller, ShardIterator it,
-                                                        StreamEntity.ShardRange shard, List<ShardReads.ReadRecord> found,
-                                                        long nextEvent, int nextIndex, long tipEvent, long tipArrival,
-                                                        long lastArrivalSeen, long now) {
-        return crypto.open(info, caller, found).thenApply(plaintexts -> records(it, shard, found, plaintexts, nextEvent,
-                nextIndex, tipEvent, tipArrival, lastArrivalSeen, now));
-    }
-
-    private GetRecordsResponse records(ShardIterator it, StreamEntity.ShardRange shard, List<ShardReads.ReadRecord> found,
-                                       List<byte[]> plaintexts, long nextEvent, int nextIndex, long tipEvent,
-                                       long tipArrival, long lastArrivalSeen, long now) {
+    private GetRecordsResponse records(ShardIterator it, StreamEntity.ShardRange shard, ShardReader.Outcome read,
+                                       List<byte[]> plaintexts, long now) {
+        List<ShardReads.ReadRecord> found = read.records();
         List<io.sluice.protocol.kinesis.Kinesis.Record> records = new ArrayList<>(found.size());
         for (int i = 0; i < found.size(); i++) {
             ShardReads.ReadRecord rr = found.get(i);
@@ -640,10 +620,8 @@ public final class KinesisService {
                     Instant.ofEpochMilli(rr.arrivalMillis()), plaintexts.get(i), rr.partitionKey(),
                     rr.wrappedKey() != null ? "KMS" : null));
         }
-        SequenceNumber next = new SequenceNumber(shard.index(), Math.max(nextEvent, 1), nextIndex);
-        boolean caughtUp = nextEvent > tipEvent;
-        long behind = caughtUp ? 0 : Math.max(0, tipArrival - lastArrivalSeen);
-        return new GetRecordsResponse(records, it.at(next, now).encode(iteratorSecret), behind, null);
+        SequenceNumber next = new SequenceNumber(shard.index(), Math.max(read.nextEventSeqNr(), 1), read.nextIndex());
+        return new GetRecordsResponse(records, it.at(next, now).encode(iteratorSecret), read.millisBehindLatest(), null);
     }
 
     // ---- helpers

@@ -256,7 +256,7 @@ public final class ShardEntity
             }
         }
         ShardReads.Collected got = ShardReads.collect(tail, cmd.fromEventSeqNr(), cmd.fromIndex(), cmd.maxRecords(),
-                cmd.maxBytes(), cmd.minArrivalMillis(), Integer.MAX_VALUE);
+                cmd.maxBytes(), cmd.minArrivalMillis());
         long nextEvent = got.exhausted() ? Math.max(got.nextEventSeqNr(), state.lastEventSeqNr() + 1) : got.nextEventSeqNr();
         int nextIndex = got.exhausted() && nextEvent > got.nextEventSeqNr() ? 0 : got.nextIndex();
         return Effect().reply(cmd.replyTo(), new ReadResult(got.records(), nextEvent, nextIndex, 0,
@@ -302,6 +302,11 @@ public final class ShardEntity
     }
 
     private void remember(RecordsAppended e) {
+        // the tail outlives a restart after a journal failure (this object does), and the replay that
+        // follows offers the same events again: keep each event once
+        if (!tail.isEmpty() && e.eventSeqNr() <= tail.peekLast().eventSeqNr()) {
+            return;
+        }
         tail.addLast(e);
         tailWeight += e.weight();
         while (tailWeight > settings.tailBytes() && tail.size() > 1) {

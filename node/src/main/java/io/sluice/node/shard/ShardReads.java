@@ -9,6 +9,13 @@ import java.util.List;
  * The one way records are picked out of a run of shard events, whether the events come from the
  * in-memory tail or from the journal: from a position, skipping what arrived too early, up to a
  * number of records and of bytes (a read always returns at least one record when one is there).
+ *
+ * <p>A {@link Collector} takes events one at a time and says when it is full. Whether a read
+ * <em>exhausted</em> its range is decided by who fed it, never guessed from what came back: a read
+ * that stopped because it hit the record, byte or scan limit continues exactly where it stopped;
+ * only a feeder that ran out of events may move the position past the end of its range. Guessing
+ * (a stream cut short by a byte count taken for the end of the journal range) once sent readers
+ * past thousands of acknowledged records.
  */
 public final class ShardReads {
     private ShardReads() {}
@@ -18,47 +25,106 @@ public final class ShardReads {
                              byte[] nonce, byte[] wrappedKey) implements CborSerializable {}
 
     /**
-     * @param exhausted true when every event given was looked at: the next position then is the
-     *                  one after the last event seen, and the caller may know of later events
+     * Where a read stopped: the records found, and the position of the first record not returned.
+     *
+     * @param exhausted true when the events given ran out before the collector was full; the caller
+     *                  may then know of later events and move the position on
      */
     public record Collected(List<ReadRecord> records, long nextEventSeqNr, int nextIndex, boolean exhausted,
                             long lastArrivalSeen) {}
 
-    public static Collected collect(Iterable<ShardEntity.RecordsAppended> events, long fromEventSeqNr, int fromIndex,
-                                    int maxRecords, long maxBytes, long minArrivalMillis, int maxEvents) {
-        List<ReadRecord> out = new ArrayList<>();
-        long bytes = 0;
-        long nextEvent = fromEventSeqNr;
-        int nextIndex = fromIndex;
-        int scanned = 0;
-        long lastArrival = 0;
-        for (ShardEntity.RecordsAppended e : events) {
-            if (e.eventSeqNr() < fromEventSeqNr) {
-                continue;
+    /** Picks records out of events offered in sequence order, until a limit is reached. */
+    public static final class Collector {
+        private final long fromEventSeqNr;
+        private final int fromIndex;
+        private final int maxRecords;
+        private final long maxBytes;
+        private final long minArrivalMillis;
+        private final int maxEvents;
+        private final List<ReadRecord> out = new ArrayList<>();
+        private long bytes;
+        private long nextEvent;
+        private int nextIndex;
+        private int scanned;
+        private long lastArrival;
+        private boolean full;
+
+        public Collector(long fromEventSeqNr, int fromIndex, int maxRecords, long maxBytes, long minArrivalMillis,
+                         int maxEvents) {
+            this.fromEventSeqNr = fromEventSeqNr;
+            this.fromIndex = fromIndex;
+            this.maxRecords = maxRecords;
+            this.maxBytes = maxBytes;
+            this.minArrivalMillis = minArrivalMillis;
+            this.maxEvents = maxEvents;
+            this.nextEvent = fromEventSeqNr;
+            this.nextIndex = fromIndex;
+        }
+
+        /** Takes what it can of one event; false once it wants no more (then the event may be part-read). */
+        public boolean offer(ShardEntity.RecordsAppended e) {
+            if (full) {
+                return false;
             }
-            if (scanned++ >= maxEvents) {
-                return new Collected(out, nextEvent, nextIndex, false, lastArrival);
+            if (e.eventSeqNr() < nextEvent) {
+                return true;
             }
-            int start = e.eventSeqNr() == fromEventSeqNr ? fromIndex : 0;
+            scanned++;
             lastArrival = e.arrivalMillis();
-            if (e.arrivalMillis() < minArrivalMillis) {
-                nextEvent = e.eventSeqNr() + 1;
-                nextIndex = 0;
-                continue;
-            }
-            List<ShardEntity.StoredRecord> records = e.records();
-            for (int i = start; i < records.size(); i++) {
-                ShardEntity.StoredRecord r = records.get(i);
-                if (out.size() >= maxRecords || (!out.isEmpty() && bytes + r.data().length > maxBytes)) {
-                    return new Collected(out, e.eventSeqNr(), i, false, lastArrival);
+            if (e.arrivalMillis() >= minArrivalMillis) {
+                List<ShardEntity.StoredRecord> records = e.records();
+                for (int i = e.eventSeqNr() == fromEventSeqNr ? fromIndex : 0; i < records.size(); i++) {
+                    ShardEntity.StoredRecord r = records.get(i);
+                    long size = r.data().length + r.partitionKey().length(); // what the 10 MiB limit counts
+                    if (out.size() >= maxRecords || (!out.isEmpty() && bytes + size > maxBytes)) {
+                        nextEvent = e.eventSeqNr();
+                        nextIndex = i;
+                        full = true;
+                        return false;
+                    }
+                    byte[] key = r.keyIndex() >= 0 ? e.dataKeys().get(r.keyIndex()) : null;
+                    out.add(new ReadRecord(e.eventSeqNr(), i, e.arrivalMillis(), r.partitionKey(), r.data(), r.nonce(), key));
+                    bytes += size;
                 }
-                byte[] key = r.keyIndex() >= 0 ? e.dataKeys().get(r.keyIndex()) : null;
-                out.add(new ReadRecord(e.eventSeqNr(), i, e.arrivalMillis(), r.partitionKey(), r.data(), r.nonce(), key));
-                bytes += r.data().length + r.partitionKey().length();
             }
             nextEvent = e.eventSeqNr() + 1;
             nextIndex = 0;
+            full = out.size() >= maxRecords || bytes >= maxBytes || scanned >= maxEvents;
+            return !full;
         }
-        return new Collected(out, nextEvent, nextIndex, true, lastArrival);
+
+        /** True when a limit stopped the read: the position then is exact and must not move on. */
+        public boolean full() {
+            return full;
+        }
+
+        /** The outcome, for a feeder that stopped offering because it was full or had no more events. */
+        public Collected result() {
+            return new Collected(List.copyOf(out), nextEvent, nextIndex, !full, lastArrival);
+        }
+
+        /**
+         * The outcome of a read of a journal range that ended at {@code lastEventSeqNr}: when the range
+         * ran out before the collector was full, the position moves past it (events in between were
+         * trimmed, or were not records).
+         */
+        public Collected resultThrough(long lastEventSeqNr) {
+            if (full || nextEvent > lastEventSeqNr) {
+                return result();
+            }
+            return new Collected(List.copyOf(out), lastEventSeqNr + 1, 0, true, lastArrival);
+        }
+    }
+
+    public static Collected collect(Iterable<ShardEntity.RecordsAppended> events, long fromEventSeqNr, int fromIndex,
+                                    int maxRecords, long maxBytes, long minArrivalMillis) {
+        Collector collector = new Collector(fromEventSeqNr, fromIndex, maxRecords, maxBytes, minArrivalMillis,
+                Integer.MAX_VALUE);
+        for (ShardEntity.RecordsAppended e : events) {
+            if (!collector.offer(e)) {
+                break;
+            }
+        }
+        return collector.result();
     }
 }

@@ -13,8 +13,9 @@
 # then stops it. With --endpoint URL[,URL...] it runs against that server and needs AWS_ACCESS_KEY_ID /
 # AWS_SECRET_ACCESS_KEY (emulators accept any). -D... arguments are the simulation's parameters (see
 # load-tests/README.md). Leaves Gatling's HTML report under load-tests/target/gatling/ and prints one
-# summary line, also appended to load-tests/target/summaries.txt. Exits non-zero when a request failed or an
-# acknowledged record went missing. LOAD_KEEP_SLUICE=1 leaves the started Sluice running.
+# summary line, also appended to load-tests/target/summaries.txt. Exits non-zero when a request failed or,
+# for consumer and end-to-end, the records read differ from those acknowledged (missing, duplicated,
+# misordered, corrupt, unacknowledged). LOAD_KEEP_SLUICE=1 leaves the started Sluice running.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -25,7 +26,7 @@ say() { printf 'load.sh: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
 usage() {
-    sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -143,7 +144,8 @@ fi
 ALL=(ConsumerSimulation EndToEndSimulation PutRecordSimulation PutRecordsSimulation)
 if [[ "$what" == smoke ]]; then
     # every simulation in one Gatling JVM, for a few seconds at a low rate with encryption on (the longer
-    # path: KMS, checks on every record); the only verdict is zero failures (and nothing missing end to end)
+    # path: KMS, checks on every record); the only verdict is zero failures and, for the readers, every
+    # acknowledged record read once, in order and intact
     declare -A before
     for c in "${ALL[@]}"; do before[$c]=$(latest_report "$c"); rm -f "$TARGET/gatling-summary/$c.properties"; done
     say "smoke run of ${ALL[*]} against $endpoint"

@@ -14,10 +14,12 @@ import java.util.regex.Pattern;
 
 /**
  * The one-line summary of a Gatling run that {@code load.sh} prints: requests/s, records/s, MiB/s,
- * p50/p95/p99/max per operation, failures, and for the end-to-end run the propagation delay and the count of
- * acknowledged records never read. Gatling's numbers come from its HTML report's statistics table (Gatling
- * 3.15 writes no stats.json any more), the run's own counters from the properties file the simulation wrote.
- * Exits 1 when a request failed or an acknowledged record went missing, so a smoke run can gate on it.
+ * p50/p95/p99/max per operation, failures, for the end-to-end run the propagation delay, and for the runs
+ * with readers (consumer, end-to-end) what the comparison of the records read with the records acknowledged
+ * found: {@code missing}, {@code duplicates}, {@code misordered}, {@code corrupt}, {@code unacknowledged}.
+ * Gatling's numbers come from its HTML report's statistics table (Gatling 3.15 writes no stats.json any
+ * more), the run's own counters from the properties file the simulation wrote. Exits 1 when a request failed
+ * or one of those counts is above 0, so a smoke run can gate on it.
  *
  * <pre>java io.sluice.loadtest.GatlingSummary &lt;report dir&gt; &lt;simulation properties&gt;</pre>
  */
@@ -82,7 +84,6 @@ public final class GatlingSummary {
         long acked = Long.parseLong(c.getProperty("recordsAcked", "0"));
         long bytes = Long.parseLong(c.getProperty("bytesAcked", "0"));
         long read = Long.parseLong(c.getProperty("recordsRead", "0"));
-        long missing = Long.parseLong(c.getProperty("missing", "0"));
         StringBuilder s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "%s encryption=%s shards=%s size=%s: %.0f req/s",
                 c.getProperty("simulation", "?"), c.getProperty("encryption", "?"), c.getProperty("shards", "?"),
@@ -101,20 +102,35 @@ public final class GatlingSummary {
             s.append(String.format(Locale.ROOT, " | %s %.0f/s %s", r.name(), r.perSecond(), r.latencies()));
         }
         if (Long.parseLong(c.getProperty("propagation.count", "0")) > 0) {
-            s.append(String.format(Locale.ROOT, " | propagation p50=%s p95=%s p99=%s max=%s ms (%s records, %s duplicates)",
+            s.append(String.format(Locale.ROOT, " | propagation p50=%s p95=%s p99=%s max=%s ms (%s records)",
                     c.getProperty("propagation.p50.ms", "-"), c.getProperty("propagation.p95.ms", "-"),
                     c.getProperty("propagation.p99.ms", "-"), c.getProperty("propagation.max.ms", "-"),
-                    c.getProperty("propagation.count"), c.getProperty("propagation.duplicates", "0")));
+                    c.getProperty("propagation.count")));
         }
         s.append(String.format(Locale.ROOT, " | failures=%.0f", all.ko()));
-        if (c.containsKey("missing")) {
-            s.append(" missing=").append(missing);
+        boolean wrong = false;
+        for (String key : READ_CHECKS) {
+            if (c.containsKey(key)) {
+                long n = Long.parseLong(c.getProperty(key));
+                s.append(' ').append(key).append('=').append(n);
+                wrong |= n > 0;
+            }
         }
-        if (all.ko() > 0 || missing > 0 || all.total() == 0) {
+        long unchecked = Long.parseLong(c.getProperty("unchecked", "0"));
+        if (unchecked > 0) {
+            s.append(" (").append(unchecked).append(" acknowledged records no reader was due to read)");
+        }
+        if (all.ko() > 0 || wrong || all.total() == 0) {
             s.append(" FAILED");
         }
         return s.toString();
     }
+
+    /**
+     * What a run with readers found comparing the records read with the records acknowledged (the
+     * simulations' {@code Ledger} writes them in this order); each above 0 fails the run.
+     */
+    public static final List<String> READ_CHECKS = List.of("missing", "duplicates", "misordered", "corrupt", "unacknowledged");
 
     private static double number(String cell) {
         try {

@@ -41,7 +41,8 @@ import static io.gatling.javaapi.http.HttpDsl.status;
  * What the four simulations share: their parameters (system properties, see {@code load-tests/README.md}),
  * the stream each run creates (and deletes) around its load, SigV4-signed Kinesis JSON 1.1 requests with
  * their checks, and the counters a run reports beyond Gatling's own (records and bytes acknowledged,
- * put-to-get propagation delay) in a properties file that {@code load.sh} folds into its summary line.
+ * put-to-get propagation delay, and for a run with readers the {@link Ledger}'s comparison of what was read
+ * with what was acknowledged) in a properties file that {@code load.sh} folds into its summary line.
  *
  * <p>Every request is signed in a session step just before it is sent: the body is built, signed by
  * {@link KinesisClient#signature} over exactly the headers Gatling sends (Content-Type, Host as derived from
@@ -79,6 +80,11 @@ final class KinesisLoad {
     final AtomicLong bytesAcked = new AtomicLong();
     final AtomicLong recordsRead = new AtomicLong();
     final Propagation propagation = new Propagation();
+    /** Acknowledged records and what the tail readers read; compared in {@link #finish} when a run has readers. */
+    final Ledger ledger = new Ledger();
+    /** Puts sent and not answered yet, and when the last one was answered (nanoTime): the readers drain after them. */
+    private final AtomicInteger putsInFlight = new AtomicInteger();
+    private volatile long lastPutAnsweredAt = System.nanoTime();
     private final long runId = ThreadLocalRandom.current().nextLong();
 
     KinesisLoad(String simulation, double defaultRate) {
@@ -160,6 +166,10 @@ final class KinesisLoad {
         p.setProperty("bytesAcked", Long.toString(bytesAcked.get()));
         p.setProperty("recordsRead", Long.toString(recordsRead.get()));
         propagation.into(p);
+        if (ledger.used()) {
+            // the readers have stopped (after their drain): every read and every acknowledgement is in
+            ledger.verdict().forEach((k, v) -> p.setProperty(k, Long.toString(v)));
+        }
         extra.forEach((k, v) -> p.setProperty(k, String.valueOf(v)));
         Path dir = Path.of(str("summaryDir", "target/gatling-summary"));
         try {
@@ -186,8 +196,11 @@ final class KinesisLoad {
             int i = (int) Math.floorMod(session.userId(), (long) clients.size());
             List<Map.Entry<String, String>> signature = clients.get(i).signature(operation, b.bytes(), b.sha256());
             // the first warmup seconds (a fresh JVM on both sides compiling its hot paths) under their own name
-            String name = System.nanoTime() < measuredFrom ? operation + " warm-up" : operation;
+            long now = System.nanoTime();
+            String name = now < measuredFrom ? operation + " warm-up" : operation;
             return session.set("body", b.bytes())
+                    .set("fingerprints", b.fingerprints())
+                    .set("sentAt", now)
                     .set("requestName", name)
                     .set("url", clients.get(i).uri().toString())
                     .set("amzDate", signature.get(0).getValue())
@@ -199,6 +212,33 @@ final class KinesisLoad {
                 .header("Authorization", "#{authorization}")
                 .body(ByteArrayBody("#{body}"))
                 .check(withStatus(checks)));
+    }
+
+    /**
+     * A PutRecord or PutRecords (of {@code records} records) as {@link #call}, whose answer's shard ids and
+     * sequence numbers go into the {@link #ledger} with the fingerprints of the records sent, then counted by
+     * {@link #acknowledged}. What the server acknowledged is in the ledger even when another check failed the
+     * request: a reader will get it. The {@link #tailReader}s read on while such a put is in flight.
+     */
+    ChainBuilder put(String operation, Function<Session, Body> body, int records, CheckBuilder... checks) {
+        CheckBuilder[] all = new CheckBuilder[checks.length + 1];
+        all[0] = bodyBytes().transform(Ledger::placed).saveAs("placed");
+        System.arraycopy(checks, 0, all, 1, checks.length);
+        return exec(session -> {
+                    putsInFlight.incrementAndGet();
+                    return session.remove("placed");
+                })
+                .exec(call(operation, body, all))
+                .exec(session -> {
+                    long now = System.nanoTime();
+                    if (session.contains("placed")) {
+                        ledger.acknowledged(session.get("placed"), session.get("fingerprints"), session.getLong("sentAt"), now);
+                    }
+                    lastPutAnsweredAt = now;
+                    putsInFlight.decrementAndGet();
+                    return session;
+                })
+                .exec(acknowledged(records));
     }
 
     /** Counts {@code records} acknowledged records (and their bytes) when the request before it succeeded. */
@@ -222,10 +262,19 @@ final class KinesisLoad {
         return jmesPath("EncryptionType").withDefault("NONE").is(expectedEncryption());
     }
 
-    /** A request body and its SHA-256 (hex) for the signature. */
-    record Body(byte[] bytes, String sha256) {
+    /**
+     * A request body, its SHA-256 (hex) for the signature, and for a put the {@link Ledger#fingerprint}s of
+     * its records in request order.
+     */
+    record Body(byte[] bytes, String sha256, long[] fingerprints) {
+        private static final long[] NONE = new long[0];
+
         static Body of(byte[] bytes) {
-            return new Body(bytes, SigV4.sha256Hex(bytes));
+            return of(bytes, NONE);
+        }
+
+        static Body of(byte[] bytes, long[] fingerprints) {
+            return new Body(bytes, SigV4.sha256Hex(bytes), fingerprints);
         }
     }
 
@@ -235,11 +284,11 @@ final class KinesisLoad {
      * CPU the server then lacked on a shared machine. {@code pool} distinct bodies, each with its own random
      * partition keys and data, still spread the records over every shard.
      */
-    List<Body> pool(java.util.function.Supplier<byte[]> builder) {
+    List<Body> pool(java.util.function.Supplier<Body> builder) {
         int n = (int) num("pool", 64);
         List<Body> bodies = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            bodies.add(Body.of(builder.get()));
+            bodies.add(builder.get());
         }
         return bodies;
     }
@@ -262,26 +311,33 @@ final class KinesisLoad {
         return data;
     }
 
-    byte[] putRecordBody(byte[] data) {
-        return json(g -> {
+    /** A PutRecord of {@code data} with a random partition key. */
+    Body putRecord(byte[] data) {
+        String key = randomKey();
+        return Body.of(json(g -> {
             g.writeStringField("StreamName", stream);
             g.writeBinaryField("Data", data);
-            g.writeStringField("PartitionKey", randomKey());
-        });
+            g.writeStringField("PartitionKey", key);
+        }), new long[] {Ledger.fingerprint(data, key)});
     }
 
-    byte[] putRecordsBody() {
-        return json(g -> {
+    /** A PutRecords of {@code batch} random records with random partition keys. */
+    Body putRecords() {
+        long[] fingerprints = new long[batch];
+        return Body.of(json(g -> {
             g.writeStringField("StreamName", stream);
             g.writeArrayFieldStart("Records");
             for (int i = 0; i < batch; i++) {
+                byte[] data = randomRecord();
+                String key = randomKey();
+                fingerprints[i] = Ledger.fingerprint(data, key);
                 g.writeStartObject();
-                g.writeBinaryField("Data", randomRecord());
-                g.writeStringField("PartitionKey", randomKey());
+                g.writeBinaryField("Data", data);
+                g.writeStringField("PartitionKey", key);
                 g.writeEndObject();
             }
             g.writeEndArray();
-        });
+        }), fingerprints);
     }
 
     byte[] getShardIteratorBody(String shardId, String type) {
@@ -322,24 +378,42 @@ final class KinesisLoad {
 
     // ---------------------------------------------------------------- reading
 
+    /** How long readers wait for puts still in flight at most (Gatling's request time-out is 60 s). */
+    static final Duration DRAIN_LIMIT = Duration.ofMinutes(2);
+
     /**
      * One tail reader per user, the users spread over the shards in turn: GetShardIterator of
-     * {@code iteratorType}, then GetRecords for {@code howLong}, following NextShardIterator, pausing
-     * {@code poll} only when an answer was empty and MillisBehindLatest said the reader was at the tip.
+     * {@code iteratorType}, then GetRecords following NextShardIterator, pausing {@code poll} only when an
+     * answer was empty and MillisBehindLatest said the reader was at the tip. It reads for at least
+     * {@code atLeast} (from the user's start: until the last put has arrived), then on as long as a
+     * {@link #put} is in flight or one was answered less than {@code drain} ago, so that a slow put is still
+     * read (never more than {@link #DRAIN_LIMIT} past {@code atLeast} though). Every reader keeps what it read
+     * in the {@link #ledger}, compared with what was acknowledged when the run {@link #finish}es.
      */
-    ChainBuilder tailReader(Duration howLong, String iteratorType) {
+    ChainBuilder tailReader(Duration atLeast, Duration drain, String iteratorType) {
+        ledger.use();
         AtomicInteger nextShard = new AtomicInteger();
         return exec(session -> session.set("shardId",
-                        shardIds.get(Math.floorMod(nextShard.getAndIncrement(), shardIds.size()))))
+                        shardIds.get(Math.floorMod(nextShard.getAndIncrement(), shardIds.size())))
+                        .set("readUntil", System.nanoTime() + atLeast.toNanos()))
                 .exec(call("GetShardIterator", session -> Body.of(getShardIteratorBody(session.getString("shardId"), iteratorType)),
                         jmesPath("ShardIterator").saveAs("iterator")))
                 .exitHereIfFailed()
-                .during(howLong).on(
+                // its LATEST position was fixed before this answer: every put sent from now on is due to it
+                .exec(session -> session.set("reader", ledger.reader(session.getString("shardId"), System.nanoTime())))
+                .asLongAs(session -> {
+                    long now = System.nanoTime();
+                    long until = session.getLong("readUntil");
+                    return now < until || (now - until < DRAIN_LIMIT.toNanos()
+                            && (putsInFlight.get() > 0 || now - lastPutAnsweredAt < drain.toNanos()));
+                }).on(
                         exec(call("GetRecords", session -> Body.of(getRecordsBody(session.getString("iterator"))),
                                 bodyBytes().transform(this::readBatch).saveAs("batch")))
                                 .exitHereIfFailed()
                                 .exec(session -> {
                                     Batch batch = session.get("batch");
+                                    Ledger.Reader reader = session.get("reader");
+                                    reader.read(batch.reads(), session.getLong("sentAt"));
                                     return session.set("iterator", batch.nextIterator() == null ? "" : batch.nextIterator())
                                             .set("atTip", batch.records() == 0 && batch.millisBehindLatest() == 0);
                                 })
@@ -349,13 +423,17 @@ final class KinesisLoad {
     }
 
     /** What one GetRecords answer said, after its records were checked and timed. */
-    record Batch(String nextIterator, long millisBehindLatest, int records) {
+    record Batch(String nextIterator, long millisBehindLatest, List<Ledger.Read> reads) {
+        int records() {
+            return reads.size();
+        }
     }
 
     /**
      * Reads a GetRecords answer: every record must carry the expected EncryptionType (an
      * {@link IllegalStateException} fails the request in Gatling's report otherwise), and records stamped by
-     * this run add their put-to-get delay to {@link #propagation}.
+     * this run add their put-to-get delay to {@link #propagation}. Each record's sequence number and
+     * {@link Ledger#fingerprint} go to the reader's ledger in the session step that follows.
      */
     Batch readBatch(byte[] body) {
         try {
@@ -363,12 +441,16 @@ final class KinesisLoad {
             JsonNode answer = JSON.readTree(body);
             JsonNode records = answer.path("Records");
             String expected = expectedEncryption();
+            List<Ledger.Read> reads = new ArrayList<>(records.size());
             for (JsonNode record : records) {
                 String encryption = record.path("EncryptionType").asText("NONE");
                 if (!encryption.equals(expected)) {
                     throw new IllegalStateException("record EncryptionType " + encryption + ", expected " + expected);
                 }
-                ByteBuffer data = ByteBuffer.wrap(record.get("Data").binaryValue());
+                byte[] bytes = record.get("Data").binaryValue();
+                reads.add(new Ledger.Read(new java.math.BigInteger(record.get("SequenceNumber").asText()),
+                        Ledger.fingerprint(bytes, record.path("PartitionKey").asText())));
+                ByteBuffer data = ByteBuffer.wrap(bytes);
                 if (data.remaining() >= 24 && data.getLong(0) == runId) {
                     propagation.seen(data.getLong(16), now - data.getLong(8));
                 }
@@ -376,7 +458,7 @@ final class KinesisLoad {
             recordsRead.addAndGet(records.size());
             JsonNode next = answer.get("NextShardIterator");
             return new Batch(next == null || next.isNull() ? null : next.asText(),
-                    answer.path("MillisBehindLatest").asLong(0), records.size());
+                    answer.path("MillisBehindLatest").asLong(0), reads);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -398,28 +480,21 @@ final class KinesisLoad {
         }
     }
 
-    /** Put-to-get delays of the records this run stamped; each record counted once (duplicates apart). */
+    /**
+     * Put-to-get delays of the records this run stamped; each record counted once, at its first read
+     * (duplicates are the {@link Ledger}'s to count).
+     */
     static final class Propagation {
         private final java.util.concurrent.ConcurrentHashMap<Long, Boolean> seen = new java.util.concurrent.ConcurrentHashMap<>();
         private final List<Long> delaysNanos = new ArrayList<>();
-        private final AtomicLong duplicates = new AtomicLong();
 
         void seen(long seq, long delayNanos) {
             if (seen.putIfAbsent(seq, Boolean.TRUE) != null) {
-                duplicates.incrementAndGet();
                 return;
             }
             synchronized (delaysNanos) {
                 delaysNanos.add(delayNanos);
             }
-        }
-
-        boolean contains(long seq) {
-            return seen.containsKey(seq);
-        }
-
-        int distinct() {
-            return seen.size();
         }
 
         void into(Properties p) {
@@ -428,7 +503,6 @@ final class KinesisLoad {
                 sorted = delaysNanos.stream().mapToLong(Long::longValue).sorted().toArray();
             }
             p.setProperty("propagation.count", Integer.toString(sorted.length));
-            p.setProperty("propagation.duplicates", Long.toString(duplicates.get()));
             if (sorted.length > 0) {
                 p.setProperty("propagation.p50.ms", ms(sorted, 0.50));
                 p.setProperty("propagation.p95.ms", ms(sorted, 0.95));

@@ -19,7 +19,7 @@ public class PutRecordSimulation extends KinesisSimulation {
         super(100);
     }
 
-    private final List<KinesisLoad.Body> bodies = load.pool(() -> load.putRecordBody(load.randomRecord()));
+    private final List<KinesisLoad.Body> bodies = load.pool(() -> load.putRecord(load.randomRecord()));
 
     private final ScenarioBuilder producers = scenario("PutRecord producers")
             .exec(load.call("PutRecord", session -> KinesisLoad.pick(bodies),

@@ -19,7 +19,7 @@ public class PutRecordsSimulation extends KinesisSimulation {
         super(20);
     }
 
-    private final List<KinesisLoad.Body> bodies = load.pool(load::putRecordsBody);
+    private final List<KinesisLoad.Body> bodies = load.pool(load::putRecords);
 
     private final ScenarioBuilder producers = scenario("PutRecords producers")
             .exec(load.call("PutRecords", session -> KinesisLoad.pick(bodies),

@@ -25,7 +25,9 @@ import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 import java.time.Clock;
 import java.util.ArrayDeque;
@@ -283,6 +285,18 @@ public final class ShardEntity
                 });
     }
 
+    @Override
+    public SignalHandler<State> signalHandler() {
+        return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::dropUnconfirmed).build();
+    }
+
+    /** After a recovery, the tail holds nothing newer than what the journal returned. */
+    private void dropUnconfirmed(State recovered) {
+        while (!tail.isEmpty() && tail.peekLast().eventSeqNr() > recovered.lastEventSeqNr()) {
+            tailWeight -= tail.removeLast().weight();
+        }
+    }
+
     // ---- event handlers (pure, but for the tail cache)
 
     @Override
@@ -301,11 +315,16 @@ public final class ShardEntity
                 .build();
     }
 
+    /**
+     * Pekko applies an event before the journal confirms it. If the write then fails, the entity
+     * restarts from the journal, but this object (and its tail) lives on: the tail may hold an event
+     * that was never stored, and the replay offers stored events again, one of them perhaps under the
+     * failed event's sequence number. So an event at or below the tail's newest replaces everything
+     * from its number on, and {@link #dropUnconfirmed} forgets what recovery did not bring back.
+     */
     private void remember(RecordsAppended e) {
-        // the tail outlives a restart after a journal failure (this object does), and the replay that
-        // follows offers the same events again: keep each event once
-        if (!tail.isEmpty() && e.eventSeqNr() <= tail.peekLast().eventSeqNr()) {
-            return;
+        while (!tail.isEmpty() && tail.peekLast().eventSeqNr() >= e.eventSeqNr()) {
+            tailWeight -= tail.removeLast().weight();
         }
         tail.addLast(e);
         tailWeight += e.weight();

@@ -14,19 +14,35 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 /**
  * The seed's CLI session (create, describe, put, get-shard-iterator, get-records) with the real AWS
- * CLI — v1 (first on PATH) and v2 ({@code /usr/bin/aws}, Debian's awscli) — against a running node.
+ * CLI, v1 and v2, against a running node.
+ *
+ * <p>Each CLI is told apart by what {@code aws --version} prints, never by where it lives: v1 is the
+ * first {@code aws} on {@code PATH} that reports {@code aws-cli/1.x} (pip's awscli); v2 is
+ * {@code /usr/bin/aws} (Debian's awscli) or else the first {@code aws} on {@code PATH} reporting
+ * {@code aws-cli/2.x}. Both must be there ({@code .ci/run} installs them): a missing one fails its
+ * cases with the reason, unless {@code SLUICE_TEST_SKIP_CLI=v1|v2|both} names it, which reports
+ * those cases as skipped.
  */
 class AwsCliTest {
+    static final String SKIP_VARIABLE = "SLUICE_TEST_SKIP_CLI";
     static TestNode node;
     static final ObjectMapper json = new ObjectMapper();
+    private static final Pattern VERSION = Pattern.compile("^aws-cli/(\\d+)\\.");
+    private static final Map<String, String> versions = new ConcurrentHashMap<>();
 
     @BeforeAll
     static void start() throws Exception {
@@ -38,19 +54,71 @@ class AwsCliTest {
         if (node != null) node.close();
     }
 
-    /** Every AWS CLI on this machine; .ci/run installs both, so finding none is a failure. */
+    /** The CLI versions every CLI test runs with; both always, so that a missing CLI cannot drop its cases. */
     public static List<String> clis() {
-        List<String> found = new ArrayList<>();
+        return List.of("v1", "v2");
+    }
+
+    /**
+     * The path of the CLI reporting the given major version ({@code "v1"} or {@code "v2"}); fails
+     * when there is none, or aborts the test when {@value #SKIP_VARIABLE} opts out of it.
+     */
+    static String cli(String version) {
+        assumeFalse(skipped(version), SKIP_VARIABLE + "=" + System.getenv(SKIP_VARIABLE) + " skips the AWS CLI " + version);
+        List<String> candidates = new ArrayList<>();
+        if (version.equals("v2")) candidates.add("/usr/bin/aws");
         for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            Path p = Path.of(dir, "aws");
-            if (Files.isExecutable(p) && !p.toString().equals("/usr/bin/aws")) {
-                found.add(p.toString());
-                break;
-            }
+            if (!dir.isEmpty()) candidates.add(Path.of(dir, "aws").toString());
         }
-        if (Files.isExecutable(Path.of("/usr/bin/aws"))) found.add("/usr/bin/aws");
-        assertFalse(found.isEmpty(), "no AWS CLI found: install it (.ci/run does)");
-        return found;
+        if (version.equals("v1")) candidates.add("/usr/bin/aws");
+        String major = version.substring(1);
+        List<String> seen = new ArrayList<>();
+        Set<Path> tried = new HashSet<>(); // /bin/aws is /usr/bin/aws where /bin links to /usr/bin
+        for (String candidate : candidates) {
+            if (!Files.isExecutable(Path.of(candidate)) || !tried.add(realPath(candidate))) continue;
+            String reported = versions.computeIfAbsent(candidate, AwsCliTest::reportedVersion);
+            Matcher m = VERSION.matcher(reported);
+            if (m.find() && m.group(1).equals(major)) return candidate;
+            seen.add(candidate + " reports \"" + reported + "\"");
+        }
+        return fail("no AWS CLI " + version + " found: no aws on PATH" + (version.equals("v2") ? " nor /usr/bin/aws" : "")
+                + " reports aws-cli/" + major + ".x" + (seen.isEmpty() ? " (no aws found at all)" : " (" + String.join("; ", seen) + ")")
+                + ". Install it (" + (version.equals("v1") ? "pip install awscli" : "apt-get install awscli") + "; .ci/run does)"
+                + " or set " + SKIP_VARIABLE + "=" + version + " to run without it.");
+    }
+
+    /** The CLI for tests that need any one: v1 unless it is opted out. */
+    static String anyCli() {
+        return skipped("v1") ? cli("v2") : cli("v1");
+    }
+
+    private static boolean skipped(String version) {
+        String skip = System.getenv().getOrDefault(SKIP_VARIABLE, "").trim();
+        if (skip.isEmpty()) return false;
+        assertTrue(Set.of("v1", "v2", "both").contains(skip), SKIP_VARIABLE + " must be v1, v2 or both, not \"" + skip + "\"");
+        return skip.equals(version) || skip.equals("both");
+    }
+
+    private static Path realPath(String file) {
+        try {
+            return Path.of(file).toRealPath();
+        } catch (IOException e) {
+            return Path.of(file);
+        }
+    }
+
+    private static String reportedVersion(String cli) {
+        try {
+            Process p = new ProcessBuilder(cli, "--version").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), cli + " --version timed out");
+            return p.exitValue() == 0 ? out : "exit " + p.exitValue() + ": " + out;
+        } catch (IOException e) {
+            return "cannot run: " + e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     public record Result(int exit, String out, String err) {}
@@ -77,21 +145,27 @@ class AwsCliTest {
         return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
     }
 
+    /** Runs a command that must succeed (exit 0) and returns its JSON output. */
     static JsonNode ok(String cli, String... args) throws Exception {
         Result r = aws(cli, args);
         assertEquals(0, r.exit(), () -> "aws " + String.join(" ", args) + " failed: " + r.err());
         return r.out().isBlank() ? json.nullNode() : json.readTree(r.out());
     }
 
-    static boolean isV2(String cli) throws Exception {
-        return aws(cli, "--version").out().startsWith("aws-cli/2") || aws(cli, "--version").err().startsWith("aws-cli/2");
+    /** Runs a command that must fail (non-zero exit) with the given error in its stderr, and returns what it printed. */
+    static Result fails(String cli, String error, String... args) throws Exception {
+        Result r = aws(cli, args);
+        assertNotEquals(0, r.exit(), () -> "aws " + String.join(" ", args) + " should have failed with " + error + ": " + r.out());
+        assertTrue(r.err().contains(error), () -> "aws " + String.join(" ", args) + " should have failed with " + error + ": " + r.err());
+        return r;
     }
 
     @ParameterizedTest
     @MethodSource("clis")
-    void runsTheSeedSession(String cli) throws Exception {
-        boolean v2 = isV2(cli);
-        String stream = "cli-" + (v2 ? "v2" : "v1");
+    void runsTheSeedSession(String version) throws Exception {
+        String cli = cli(version);
+        boolean v2 = version.equals("v2");
+        String stream = "cli-" + version;
         ok(cli, "kinesis", "create-stream", "--stream-name", stream, "--shard-count", "1");
         ok(cli, "kinesis", "wait", "stream-exists", "--stream-name", stream);
 
@@ -149,28 +223,26 @@ class AwsCliTest {
 
     @ParameterizedTest
     @MethodSource("clis")
-    void managesKmsKeys(String cli) throws Exception {
+    void managesKmsKeys(String version) throws Exception {
+        String cli = cli(version);
         JsonNode key = ok(cli, "kms", "create-key", "--description", "cli key").get("KeyMetadata");
         String keyId = key.get("KeyId").asText();
         assertEquals("Enabled", key.get("KeyState").asText());
         assertEquals("arn:aws:kms:us-east-1:000000000000:key/" + keyId, key.get("Arn").asText());
-        String alias = "alias/cli-" + (isV2(cli) ? "v2" : "v1");
+        String alias = "alias/cli-" + version;
         ok(cli, "kms", "create-alias", "--alias-name", alias, "--target-key-id", keyId);
         assertEquals(keyId, ok(cli, "kms", "describe-key", "--key-id", alias).get("KeyMetadata").get("KeyId").asText());
         ok(cli, "kms", "disable-key", "--key-id", keyId);
         assertEquals("Disabled", ok(cli, "kms", "describe-key", "--key-id", keyId).get("KeyMetadata").get("KeyState").asText());
-        Result denied = aws(cli, "kms", "generate-data-key", "--key-id", keyId, "--key-spec", "AES_256");
-        assertTrue(denied.err().contains("DisabledException"), denied.err());
+        fails(cli, "DisabledException", "kms", "generate-data-key", "--key-id", keyId, "--key-spec", "AES_256");
     }
 
     @ParameterizedTest
     @MethodSource("clis")
-    void showsAwsErrorsForMistakes(String cli) throws Exception {
-        Result missing = aws(cli, "kinesis", "describe-stream", "--stream-name", "no-such-stream");
-        assertNotEquals(0, missing.exit());
-        assertTrue(missing.err().contains("ResourceNotFoundException"), missing.err());
+    void showsAwsErrorsForMistakes(String version) throws Exception {
+        String cli = cli(version);
+        Result missing = fails(cli, "ResourceNotFoundException", "kinesis", "describe-stream", "--stream-name", "no-such-stream");
         assertTrue(missing.err().contains("Stream no-such-stream under account 000000000000 not found."), missing.err());
-        Result forged = aws(cli, "kinesis", "get-records", "--shard-iterator", "DUMMY");
-        assertTrue(forged.err().contains("InvalidArgumentException"), forged.err());
+        fails(cli, "InvalidArgumentException", "kinesis", "get-records", "--shard-iterator", "DUMMY");
     }
 }

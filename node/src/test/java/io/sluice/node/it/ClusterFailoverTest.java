@@ -7,13 +7,15 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.core.retry.RetryPolicy;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.kinesis.model.EncryptionType;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.PutRecordResponse;
+import software.amazon.awssdk.services.kinesis.model.Record;
 import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
+import software.amazon.awssdk.services.kinesis.model.StreamDescriptionSummary;
 import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
 import java.io.File;
@@ -40,14 +42,21 @@ import java.util.concurrent.atomic.AtomicLong;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Three node processes (started the way deploy/local/sluice starts them) on one Cassandra: shards
- * spread over all nodes; producers write through every endpoint while one node is killed with
- * SIGKILL; afterwards every acknowledged record is present exactly once, in acknowledged order per
- * producer and shard; the killed node's shards are served by the others; the node rejoins.
+ * Three node processes (started the way deploy/local/sluice starts them) on one Cassandra and one
+ * KMS-encrypted stream: shards spread over all nodes; producers (with the SDK's default retries) write
+ * through every endpoint while one node is killed with SIGKILL, and later while another stops
+ * gracefully; the leaving node's shards are served by the others; each node comes back and rejoins.
+ * Read back through every node's endpoint, every acknowledged record is present exactly once, encrypted,
+ * with the data written, in acknowledged order per producer and shard.
  */
 class ClusterFailoverTest {
     static final int NODES = 3;
     static final String STREAM = "twelve";
+    /** A put may take a few attempts: the service answers a timed-out append after its 10 s ask-timeout. */
+    static final Duration PUT_TIMEOUT = Duration.ofSeconds(30);
+    /** How long a stopped producer may take to return: its last put, with retries, is bounded by PUT_TIMEOUT. */
+    static final Duration PRODUCER_EXIT = PUT_TIMEOUT.plusSeconds(30);
+    static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
     static final ObjectMapper json = new ObjectMapper();
     static final HttpClient http = HttpClient.newHttpClient();
     static final List<Process> processes = new ArrayList<>(List.of());
@@ -114,11 +123,36 @@ class ClusterFailoverTest {
         return KinesisClient.builder().endpointOverride(URI.create("http://127.0.0.1:" + httpPorts[i])).region(Region.US_EAST_1)
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secret)))
                 .httpClient(UrlConnectionHttpClient.builder().socketTimeout(timeout).connectionTimeout(Duration.ofSeconds(2)).build())
-                .overrideConfiguration(c -> c.retryPolicy(RetryPolicy.none()).apiCallTimeout(timeout))
+                .overrideConfiguration(c -> c.apiCallTimeout(timeout)) // the SDK's default retries stay on
                 .build();
     }
 
-    record Acked(String shardId, String sequenceNumber, String data) {}
+    record Acked(String shardId, String sequenceNumber, String data, EncryptionType encryptionType) {}
+
+    /**
+     * One phase's producers: the flag that stops them, every payload they sent (acknowledged or not), what was
+     * acknowledged to each, and how many puts failed even after the SDK's retries.
+     */
+    record Writes(AtomicBoolean stop, Set<String> sent, Map<String, List<Acked>> ackedByProducer, AtomicLong unacknowledged,
+                  List<Thread> producers) {
+        Writes() {
+            this(new AtomicBoolean(), ConcurrentHashMap.newKeySet(), new ConcurrentHashMap<>(), new AtomicLong(), new ArrayList<>());
+        }
+
+        long acknowledged() {
+            return ackedByProducer.values().stream().mapToLong(List::size).sum();
+        }
+
+        /** Stops the producers and waits until every one has returned, so that verification sees their last puts. */
+        void finish() throws InterruptedException {
+            stop.set(true);
+            long deadline = System.nanoTime() + PRODUCER_EXIT.toNanos();
+            for (Thread t : producers) {
+                t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+                assertFalse(t.isAlive(), "producer " + t.getName() + " still running " + PRODUCER_EXIT + " after stop");
+            }
+        }
+    }
 
     @Test
     void killingANodeLosesNoAcknowledgedRecord() throws Exception {
@@ -149,11 +183,11 @@ class ClusterFailoverTest {
 
         KinesisClient admin = client(0, Duration.ofSeconds(20));
         admin.createStream(b -> b.streamName(STREAM).shardCount(12));
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (admin.describeStreamSummary(b -> b.streamName(STREAM)).streamDescriptionSummary().streamStatus() != StreamStatus.ACTIVE) {
-            assertTrue(System.nanoTime() < deadline);
-            Thread.sleep(100);
-        }
+        awaitActive(admin);
+        admin.startStreamEncryption(b -> b.streamName(STREAM).encryptionType(EncryptionType.KMS).keyId("alias/aws/kinesis"));
+        assertEquals(EncryptionType.KMS, awaitActive(admin).encryptionType());
+        // front ends cache stream metadata for up to a second; after that every put through any node is encrypted
+        Thread.sleep(1200);
         // one partition key per shard, and one put each so that every shard entity exists
         Map<String, String> keyOfShard = new HashMap<>();
         for (int i = 0; keyOfShard.size() < 12 && i < 5000; i++) {
@@ -172,77 +206,95 @@ class ClusterFailoverTest {
         cluster(1).get("hostedStreamShards").forEach(e -> killedShards.add(e.asText()));
 
         // producers: one per (endpoint, shard) pair, each writes sequentially and remembers what was acknowledged
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicLong unacknowledged = new AtomicLong();
-        Map<String, List<Acked>> ackedByProducer = new ConcurrentHashMap<>();
-        List<Thread> producers = new ArrayList<>();
+        Writes killPhase = new Writes();
         for (int n = 0; n < NODES; n++) {
             for (Map.Entry<String, String> shard : keyOfShard.entrySet()) {
-                producers.add(producer("n" + n + "-" + shard.getKey(), new int[] {n}, shard.getValue(), 0,
-                        stop, unacknowledged, ackedByProducer));
+                producer("n" + n + "-" + shard.getKey(), new int[] {n}, shard.getValue(), 0, killPhase);
             }
         }
         Thread.sleep(3000);
-        long beforeKill = ackedByProducer.values().stream().mapToLong(List::size).sum();
+        long beforeKill = killPhase.acknowledged();
         processes.get(1).destroyForcibly(); // SIGKILL
         long killedAt = System.nanoTime();
 
         // the killed node's shards accept writes again through the surviving nodes
         double recoverySeconds = untilServed(killedShards, keyOfShard, killedAt);
         Thread.sleep(2000);
-        stop.set(true);
-        for (Thread t : producers) t.join(30_000);
+        killPhase.finish();
 
-        long acknowledged = verifyAcknowledged(keyOfShard, ackedByProducer);
+        long acknowledged = killPhase.acknowledged();
         assertTrue(acknowledged > beforeKill, "writes continued after the kill");
+        long killRetryDuplicates = verifyAcknowledged(List.of(killPhase), keyOfShard, 0, 2)[0]; // node 2 is down
 
-        // the killed node comes back and rejoins
-        long restartAt = System.nanoTime();
-        processes.set(1, startNode(1));
-        deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            JsonNode view = cluster(1);
-            long up = 0;
-            for (JsonNode m : view.get("members")) if (m.get("status").asText().equals("Up")) up++;
-            if (up == NODES && view.get("selfStatus").asText().equals("Up")) break;
-            assertTrue(System.nanoTime() < deadline, "node 2 did not rejoin: " + view);
-            Thread.sleep(250);
-        }
-        double rejoinSeconds = (System.nanoTime() - restartAt) / 1e9;
+        // the killed node comes back, rejoins, and reads the same
+        double rejoinSeconds = rejoin(1);
+        killRetryDuplicates = Math.max(killRetryDuplicates, verifyAcknowledged(List.of(killPhase), keyOfShard, 1)[0]);
 
         // a graceful stop (SIGTERM: leave the cluster, hand the shards off) under writes loses nothing either;
         // one producer per shard, each going round all three endpoints, a little throttled so that the
         // remaining nodes are not saturated while they take over
         List<String> leavingShards = new ArrayList<>();
         cluster(2).get("hostedStreamShards").forEach(e -> leavingShards.add(e.asText()));
-        AtomicBoolean stop2 = new AtomicBoolean();
-        AtomicLong unacknowledged2 = new AtomicLong();
-        Map<String, List<Acked>> ackedByProducer2 = new ConcurrentHashMap<>();
-        List<Thread> producers2 = new ArrayList<>();
+        Writes stopPhase = new Writes();
         for (Map.Entry<String, String> shard : keyOfShard.entrySet()) {
-            producers2.add(producer("all-" + shard.getKey(), new int[] {0, 1, 2}, shard.getValue(), 10,
-                    stop2, unacknowledged2, ackedByProducer2));
+            producer("all-" + shard.getKey(), new int[] {0, 1, 2}, shard.getValue(), 10, stopPhase);
         }
         Thread.sleep(3000);
-        long beforeStop = ackedByProducer2.values().stream().mapToLong(List::size).sum();
+        long beforeStop = stopPhase.acknowledged();
         long stoppingAt = System.nanoTime();
         processes.get(2).destroy(); // SIGTERM: coordinated shutdown, leaving the cluster
         double handoffSeconds = untilServed(leavingShards, keyOfShard, stoppingAt);
         assertTrue(processes.get(2).waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "node 3 did not stop on SIGTERM");
         double stopSeconds = (System.nanoTime() - stoppingAt) / 1e9;
         Thread.sleep(3000);
-        stop2.set(true);
-        for (Thread t : producers2) t.join(30_000);
-        long acknowledged2 = verifyAcknowledged(keyOfShard, ackedByProducer2);
+        stopPhase.finish();
+        long acknowledged2 = stopPhase.acknowledged();
         assertTrue(acknowledged2 > beforeStop, "writes continued during the graceful stop");
 
-        System.out.printf("cluster failover: shards served again %.1f s after SIGKILL; acknowledged=%d lost=0 "
-                        + "unacknowledged (errors seen by producers)=%d; node rejoined %.1f s after restart; "
+        // both phases' records, through the two remaining nodes and then through node 3 once it is back
+        List<Writes> both = List.of(killPhase, stopPhase);
+        long[] stopRetryDuplicates = verifyAcknowledged(both, keyOfShard, 0, 1);
+        double rejoin3Seconds = rejoin(2);
+        long[] afterRejoin = verifyAcknowledged(both, keyOfShard, 2);
+
+        System.out.printf("cluster failover (KMS-encrypted stream, every record read back through all %d nodes): "
+                        + "shards served again %.1f s after SIGKILL; acknowledged=%d lost=0 "
+                        + "unacknowledged (errors seen by producers)=%d retry duplicates (unacknowledged copies)=%d; "
+                        + "node rejoined %.1f s after restart; "
                         + "graceful stop of node 3: its shards served by the others %.1f s after SIGTERM, process exited after %.1f s, "
-                        + "acknowledged=%d lost=0 unacknowledged=%d%n",
-                recoverySeconds, acknowledged, unacknowledged.get(), rejoinSeconds, handoffSeconds, stopSeconds, acknowledged2,
-                unacknowledged2.get());
+                        + "acknowledged=%d lost=0 unacknowledged=%d retry duplicates=%d; node 3 rejoined %.1f s after restart%n",
+                NODES, recoverySeconds, acknowledged, killPhase.unacknowledged().get(),
+                Math.max(killRetryDuplicates, Math.max(stopRetryDuplicates[0], afterRejoin[0])), rejoinSeconds,
+                handoffSeconds, stopSeconds, acknowledged2, stopPhase.unacknowledged().get(),
+                Math.max(stopRetryDuplicates[1], afterRejoin[1]), rejoin3Seconds);
         admin.close();
+    }
+
+    /** Waits until the stream is ACTIVE (after creation or an encryption change) and returns its summary; fails after 30 s. */
+    static StreamDescriptionSummary awaitActive(KinesisClient admin) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            StreamDescriptionSummary summary = admin.describeStreamSummary(b -> b.streamName(STREAM)).streamDescriptionSummary();
+            if (summary.streamStatus() == StreamStatus.ACTIVE) return summary;
+            assertTrue(System.nanoTime() < deadline, STREAM + " not ACTIVE: " + summary.streamStatus());
+            Thread.sleep(100);
+        }
+    }
+
+    /** Starts node {@code i} again and returns the seconds until it sees itself and every other node Up; fails after 60 s. */
+    static double rejoin(int i) throws Exception {
+        long restartAt = System.nanoTime();
+        processes.set(i, startNode(i));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            JsonNode view = cluster(i);
+            long up = 0;
+            for (JsonNode m : view.get("members")) if (m.get("status").asText().equals("Up")) up++;
+            if (up == NODES && view.get("selfStatus").asText().equals("Up")) break;
+            assertTrue(System.nanoTime() < deadline, "node " + (i + 1) + " did not rejoin: " + view);
+            Thread.sleep(250);
+        }
+        return (System.nanoTime() - restartAt) / 1e9;
     }
 
     /**
@@ -269,29 +321,29 @@ class ClusterFailoverTest {
     }
 
     /**
-     * A producer thread writing {@code <name>#<i>} to one partition key, sequentially (each put waits for its
-     * answer), going round the given nodes' endpoints, pausing {@code pauseMillis} between puts; failed puts
-     * count as unacknowledged.
+     * Starts a producer thread writing {@code <name>#<i>} to one partition key, sequentially (each put waits for its
+     * answer, the SDK retrying as it does by default), going round the given nodes' endpoints, pausing
+     * {@code pauseMillis} between puts; puts that fail even after the retries count as unacknowledged.
      */
-    static Thread producer(String name, int[] nodes, String partitionKey, long pauseMillis, AtomicBoolean stop,
-                           AtomicLong unacknowledged, Map<String, List<Acked>> ackedByProducer) {
+    static void producer(String name, int[] nodes, String partitionKey, long pauseMillis, Writes writes) {
         List<Acked> acked = new ArrayList<>();
-        ackedByProducer.put(name, acked);
+        writes.ackedByProducer().put(name, acked);
         Thread t = new Thread(() -> {
             List<KinesisClient> clients = new ArrayList<>();
-            for (int node : nodes) clients.add(client(node, Duration.ofSeconds(15)));
+            for (int node : nodes) clients.add(client(node, PUT_TIMEOUT));
             try {
-                for (int i = 0; !stop.get() && i < 100_000; i++) {
+                for (int i = 0; !writes.stop().get() && i < 100_000; i++) {
                     String data = name + "#" + i;
+                    writes.sent().add(data);
                     try {
                         PutRecordResponse r = clients.get(i % clients.size()).putRecord(b -> b.streamName(STREAM)
                                 .partitionKey(partitionKey).data(SdkBytes.fromUtf8String(data)));
                         synchronized (acked) {
-                            acked.add(new Acked(r.shardId(), r.sequenceNumber(), data));
+                            acked.add(new Acked(r.shardId(), r.sequenceNumber(), data, r.encryptionType()));
                         }
                         if (pauseMillis > 0) Thread.sleep(pauseMillis);
                     } catch (RuntimeException e) {
-                        unacknowledged.incrementAndGet();
+                        writes.unacknowledged().incrementAndGet();
                         Thread.sleep(100);
                     }
                 }
@@ -300,60 +352,94 @@ class ClusterFailoverTest {
             } finally {
                 clients.forEach(KinesisClient::close);
             }
-        });
+        }, name);
+        writes.producers().add(t);
         t.start();
-        return t;
+    }
+
+    /** Every record of one shard, from TRIM_HORIZON up to the tip, read through one endpoint. */
+    static List<Record> readShard(KinesisClient reader, String shardId) {
+        String it = reader.getShardIterator(b -> b.streamName(STREAM).shardId(shardId)
+                .shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator();
+        List<Record> records = new ArrayList<>();
+        for (int i = 0; i < 10_000; i++) {
+            String current = it;
+            GetRecordsResponse r = reader.getRecords(b -> b.shardIterator(current));
+            records.addAll(r.records());
+            it = r.nextShardIterator();
+            if (r.records().isEmpty() && r.millisBehindLatest() == 0) break;
+        }
+        return records;
     }
 
     /**
-     * Reads every shard from TRIM_HORIZON (through node 1) and checks that every acknowledged record is there
-     * exactly once, in each producer's acknowledged order, with sequence numbers increasing; returns how many
-     * records were acknowledged.
+     * Reads every shard from TRIM_HORIZON through each given node's endpoint and checks what each node returns on
+     * its own: every record is KMS-encrypted and carries data that was sent (a producer's payload, a warm-up or a
+     * probe); sequence numbers strictly increase, so none comes back twice; every acknowledged record of the given
+     * phases is there at its acknowledged sequence number, with its data, in each producer's acknowledged order.
+     * A payload read at several sequence numbers is a put the SDK retried after its first attempt was stored but
+     * not answered: a payload goes out in one put, so at most one copy was acknowledged, and an acknowledged record
+     * read twice would repeat its sequence number. Those copies are allowed and counted: returns, per phase, the
+     * most extra copies any node returned.
      */
-    static long verifyAcknowledged(Map<String, String> keyOfShard, Map<String, List<Acked>> ackedByProducer) throws Exception {
-        Map<String, List<String>> stored = new HashMap<>();
-        try (KinesisClient reader = client(0, Duration.ofSeconds(20))) {
-            for (String shardId : keyOfShard.keySet()) {
-                String it = reader.getShardIterator(b -> b.streamName(STREAM).shardId(shardId)
-                        .shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator();
-                List<String> seqs = new ArrayList<>();
-                Map<String, Integer> seen = new HashMap<>();
-                for (int i = 0; i < 10_000; i++) {
-                    String current = it;
-                    GetRecordsResponse r = reader.getRecords(b -> b.shardIterator(current));
-                    r.records().forEach(rec -> {
-                        seqs.add(rec.sequenceNumber() + "=" + rec.data().asUtf8String());
-                        seen.merge(rec.data().asUtf8String(), 1, Integer::sum);
+    static long[] verifyAcknowledged(List<Writes> phases, Map<String, String> keyOfShard, int... readers) {
+        Map<String, Integer> phaseOfProducer = new HashMap<>();
+        Set<String> ackedSequenceNumbers = new HashSet<>();
+        for (int p = 0; p < phases.size(); p++) {
+            for (Map.Entry<String, List<Acked>> producer : phases.get(p).ackedByProducer().entrySet()) {
+                phaseOfProducer.put(producer.getKey(), p);
+                for (Acked a : producer.getValue()) {
+                    assertTrue(ackedSequenceNumbers.add(a.shardId() + "/" + a.sequenceNumber()), "sequence number acknowledged twice: " + a);
+                    assertEquals(EncryptionType.KMS, a.encryptionType(), "acknowledged without encryption: " + a);
+                }
+            }
+        }
+        long[] retryDuplicates = new long[phases.size()];
+        for (int node : readers) {
+            long[] extraCopies = new long[phases.size()];
+            Map<String, Map<String, Integer>> positionByShard = new HashMap<>();
+            try (KinesisClient reader = client(node, READ_TIMEOUT)) {
+                for (String shardId : keyOfShard.keySet()) {
+                    Map<String, Integer> position = new HashMap<>();
+                    Map<String, Integer> copies = new HashMap<>();
+                    BigInteger previous = BigInteger.valueOf(-1);
+                    List<Record> records = readShard(reader, shardId);
+                    for (int i = 0; i < records.size(); i++) {
+                        Record r = records.get(i);
+                        String where = "node " + (node + 1) + ", " + shardId + " at " + r.sequenceNumber();
+                        String data = r.data().asUtf8String();
+                        assertEquals(EncryptionType.KMS, r.encryptionType(), where + ": not encrypted");
+                        assertTrue(data.equals("warm") || data.equals("probe") || phases.stream().anyMatch(w -> w.sent().contains(data)),
+                                where + ": data nobody sent: " + data);
+                        BigInteger sequenceNumber = new BigInteger(r.sequenceNumber());
+                        assertTrue(sequenceNumber.compareTo(previous) > 0, where + ": sequence number repeated or out of order");
+                        previous = sequenceNumber;
+                        position.put(r.sequenceNumber() + "=" + data, i);
+                        copies.merge(data, 1, Integer::sum);
+                    }
+                    positionByShard.put(shardId, position);
+                    copies.forEach((data, count) -> {
+                        Integer phase = phaseOfProducer.get(data.substring(0, Math.max(0, data.lastIndexOf('#'))));
+                        if (count > 1 && phase != null) extraCopies[phase] += count - 1;
                     });
-                    it = r.nextShardIterator();
-                    if (r.records().isEmpty() && r.millisBehindLatest() == 0) break;
                 }
-                for (int i = 1; i < seqs.size(); i++) {
-                    assertTrue(new BigInteger(seqs.get(i - 1).split("=")[0]).compareTo(new BigInteger(seqs.get(i).split("=")[0])) < 0,
-                            "sequence numbers increase in " + shardId);
+            }
+            for (int p = 0; p < phases.size(); p++) {
+                for (Map.Entry<String, List<Acked>> producer : phases.get(p).ackedByProducer().entrySet()) {
+                    List<Acked> acked = producer.getValue();
+                    if (acked.isEmpty()) continue;
+                    Map<String, Integer> position = positionByShard.get(acked.get(0).shardId());
+                    int last = -1;
+                    for (Acked a : acked) {
+                        Integer at = position.get(a.sequenceNumber() + "=" + a.data());
+                        assertNotNull(at, "acknowledged record lost (read through node " + (node + 1) + "): " + a);
+                        assertTrue(at > last, "acknowledged order broken for " + producer.getKey() + " (read through node " + (node + 1) + ")");
+                        last = at;
+                    }
                 }
-                stored.put(shardId, seqs);
-                seen.forEach((data, count) -> {
-                    if (!data.equals("warm") && !data.equals("probe")) assertEquals(1, count, data + " stored more than once");
-                });
+                retryDuplicates[p] = Math.max(retryDuplicates[p], extraCopies[p]);
             }
         }
-        long acknowledged = 0;
-        for (Map.Entry<String, List<Acked>> p : ackedByProducer.entrySet()) {
-            List<Acked> acked = p.getValue();
-            acknowledged += acked.size();
-            if (acked.isEmpty()) continue;
-            List<String> shardRecords = stored.get(acked.get(0).shardId());
-            Map<String, Integer> position = new HashMap<>();
-            for (int i = 0; i < shardRecords.size(); i++) position.put(shardRecords.get(i), i);
-            int last = -1;
-            for (Acked a : acked) {
-                Integer at = position.get(a.sequenceNumber() + "=" + a.data());
-                assertNotNull(at, "acknowledged record lost: " + a);
-                assertTrue(at > last, "acknowledged order broken for " + p.getKey());
-                last = at;
-            }
-        }
-        return acknowledged;
+        return retryDuplicates;
     }
 }

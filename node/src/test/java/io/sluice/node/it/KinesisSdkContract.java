@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -112,7 +113,9 @@ abstract class KinesisSdkContract {
 
     @Test
     void createsDescribesAndListsStreams() {
+        Instant before = clock.instant();
         String stream = createActive("describe", 3);
+        Instant after = clock.instant();
         StreamDescription d = kinesis.describeStream(b -> b.streamName(stream)).streamDescription();
         assertEquals(stream, d.streamName());
         assertEquals("arn:aws:kinesis:us-east-1:000000000000:stream/" + stream, d.streamARN());
@@ -125,7 +128,7 @@ abstract class KinesisSdkContract {
         assertEquals(EncryptionType.NONE, d.encryptionType());
         assertNull(d.keyId());
         assertFalse(d.hasMoreShards());
-        assertTrue(Duration.between(d.streamCreationTimestamp(), Instant.now()).abs().toMinutes() < 5);
+        assertBetween(before, after, d.streamCreationTimestamp());
 
         StreamDescription page = kinesis.describeStream(b -> b.streamName(stream).limit(2)).streamDescription();
         assertEquals(2, page.shards().size());
@@ -135,12 +138,24 @@ abstract class KinesisSdkContract {
         assertEquals(List.of("shardId-000000000002"), rest.shards().stream().map(Shard::shardId).toList());
 
         StreamDescriptionSummary s = kinesis.describeStreamSummary(b -> b.streamARN(d.streamARN())).streamDescriptionSummary();
+        assertEquals(stream, s.streamName());
+        assertEquals(d.streamARN(), s.streamARN());
+        assertEquals(StreamStatus.ACTIVE, s.streamStatus());
         assertEquals(3, s.openShardCount());
+        assertEquals(24, s.retentionPeriodHours());
+        assertEquals(EncryptionType.NONE, s.encryptionType());
+        assertNull(s.keyId());
+        assertEquals(d.streamCreationTimestamp(), s.streamCreationTimestamp());
         assertEquals(StreamMode.PROVISIONED, s.streamModeDetails().streamMode());
 
         ListStreamsResponse all = kinesis.listStreams();
         assertTrue(all.streamNames().contains(stream));
-        assertTrue(all.streamSummaries().stream().anyMatch(x -> x.streamName().equals(stream) && x.streamStatus() == StreamStatus.ACTIVE));
+        List<StreamSummary> summaries = all.streamSummaries().stream().filter(x -> x.streamName().equals(stream)).toList();
+        assertEquals(1, summaries.size(), all.streamSummaries().toString());
+        assertEquals(d.streamARN(), summaries.get(0).streamARN());
+        assertEquals(StreamStatus.ACTIVE, summaries.get(0).streamStatus());
+        assertEquals(StreamMode.PROVISIONED, summaries.get(0).streamModeDetails().streamMode());
+        assertEquals(d.streamCreationTimestamp(), summaries.get(0).streamCreationTimestamp());
     }
 
     @Test
@@ -151,26 +166,39 @@ abstract class KinesisSdkContract {
         StreamDescriptionSummary s = kinesis.describeStreamSummary(b -> b.streamName(stream)).streamDescriptionSummary();
         assertEquals(StreamMode.ON_DEMAND, s.streamModeDetails().streamMode());
         assertEquals(4, s.openShardCount());
+        // the limits count every stream of the node, so count them the same way (tests run one at a time)
+        int open = 0;
+        int onDemand = 0;
+        for (String name : kinesis.listStreams(b -> b.limit(1000)).streamNames()) {
+            StreamDescriptionSummary each = kinesis.describeStreamSummary(b -> b.streamName(name)).streamDescriptionSummary();
+            open += each.openShardCount();
+            if (each.streamModeDetails().streamMode() == StreamMode.ON_DEMAND) onDemand++;
+        }
         DescribeLimitsResponse limits = kinesis.describeLimits();
-        assertTrue(limits.onDemandStreamCount() >= 1);
-        assertTrue(limits.openShardCount() >= 4);
-        assertTrue(limits.shardLimit() > 0);
+        assertEquals(1, onDemand, "only this test makes ON_DEMAND streams");
+        assertEquals(onDemand, limits.onDemandStreamCount());
+        assertEquals(open, limits.openShardCount());
+        assertEquals(20000, limits.shardLimit()); // sluice.stream.shard-limit in application.conf
+        assertEquals(50, limits.onDemandStreamCountLimit()); // sluice.stream.on-demand-stream-limit
     }
 
     @Test
     void pagesThroughStreamsAndShards() {
         List<String> names = new ArrayList<>();
         for (int i = 0; i < 3; i++) names.add(createActive("page" + i, 5));
-        Set<String> seen = new HashSet<>();
+        ListStreamsResponse whole = kinesis.listStreams(b -> b.limit(1000));
+        assertFalse(whole.hasMoreStreams());
+        assertTrue(whole.streamNames().containsAll(names));
+        List<String> seen = new ArrayList<>();
         String token = null;
         do {
             String t = token;
             ListStreamsResponse page = kinesis.listStreams(b -> b.limit(1).nextToken(t));
-            assertTrue(page.streamNames().size() <= 1);
+            assertEquals(1, page.streamNames().size(), page.toString());
             seen.addAll(page.streamNames());
             token = page.hasMoreStreams() ? page.nextToken() : null;
         } while (token != null);
-        assertTrue(seen.containsAll(names));
+        assertEquals(whole.streamNames(), seen, "one page at a time lists each stream once, in the same order");
 
         List<String> shards = new ArrayList<>();
         ListShardsResponse first = kinesis.listShards(b -> b.streamName(names.get(0)).maxResults(2));
@@ -184,16 +212,19 @@ abstract class KinesisSdkContract {
         }
         assertEquals(List.of("shardId-000000000000", "shardId-000000000001", "shardId-000000000002",
                 "shardId-000000000003", "shardId-000000000004"), shards);
-        assertEquals(2, kinesis.listShards(b -> b.streamName(names.get(0))
-                .shardFilter(f -> f.type(ShardFilterType.AFTER_SHARD_ID).shardId("shardId-000000000002"))).shards().size());
+        assertEquals(List.of("shardId-000000000003", "shardId-000000000004"), kinesis.listShards(b -> b.streamName(names.get(0))
+                .shardFilter(f -> f.type(ShardFilterType.AFTER_SHARD_ID).shardId("shardId-000000000002"))).shards().stream()
+                .map(Shard::shardId).toList());
     }
 
     @Test
     void putsAndGetsRecordsInOrderWithEveryIteratorType() {
         String stream = createActive("data", 2);
+        Instant beforeFirst = clock.instant();
         PutRecordResponse first = kinesis.putRecord(b -> b.streamName(stream).partitionKey("a").data(bytes("one")));
+        Instant afterFirst = clock.instant();
         assertEquals("shardId-000000000000", first.shardId()); // MD5("a") = 0cc1... is in the lower half
-        assertNull(first.encryptionType() == EncryptionType.KMS ? "KMS" : null);
+        assertNull(first.encryptionType(), "an unencrypted stream's put names no encryption");
         PutRecordResponse second = kinesis.putRecord(b -> b.streamName(stream).partitionKey("a").data(bytes("two"))
                 .sequenceNumberForOrdering(first.sequenceNumber()));
         assertTrue(new BigInteger(second.sequenceNumber()).compareTo(new BigInteger(first.sequenceNumber())) > 0);
@@ -206,8 +237,8 @@ abstract class KinesisSdkContract {
         assertEquals(List.of("one", "two"), texts(all));
         assertEquals(first.sequenceNumber(), all.get(0).sequenceNumber());
         assertEquals("a", all.get(0).partitionKey());
-        assertNotNull(all.get(0).approximateArrivalTimestamp());
-        assertTrue(Duration.between(all.get(0).approximateArrivalTimestamp(), Instant.now()).abs().toMinutes() < 5);
+        assertBetween(beforeFirst, afterFirst, all.get(0).approximateArrivalTimestamp());
+        assertNull(all.get(0).encryptionType());
 
         assertEquals(List.of("one", "two"), texts(read(stream, shard, ShardIteratorType.AT_SEQUENCE_NUMBER, first.sequenceNumber(), null)));
         assertEquals(List.of("two"), texts(read(stream, shard, ShardIteratorType.AFTER_SEQUENCE_NUMBER, first.sequenceNumber(), null)));
@@ -236,10 +267,13 @@ abstract class KinesisSdkContract {
         }
         PutRecordsResponse put = kinesis.putRecords(b -> b.streamName(stream).records(entries));
         assertEquals(0, put.failedRecordCount());
+        assertNull(put.encryptionType());
         assertEquals(500, put.records().size());
         Set<String> sequenceNumbers = new HashSet<>();
         for (PutRecordsResultEntry e : put.records()) {
             assertNull(e.errorCode());
+            assertNull(e.errorMessage());
+            assertTrue(e.sequenceNumber().matches("\\d{56}"), e.sequenceNumber());
             assertTrue(sequenceNumbers.add(e.sequenceNumber()));
         }
         // per shard, the records come back in request order, 7 at a time
@@ -275,14 +309,18 @@ abstract class KinesisSdkContract {
         assertEquals(48, kinesis.describeStreamSummary(b -> b.streamName(stream)).streamDescriptionSummary().retentionPeriodHours());
         InvalidArgumentException tooShort = assertThrows(InvalidArgumentException.class,
                 () -> kinesis.decreaseStreamRetentionPeriod(b -> b.streamName(stream).retentionPeriodHours(12)));
-        assertTrue(tooShort.awsErrorDetails().errorMessage().contains("Minimum allowed retention period is 24 hours"));
+        assertEquals("Minimum allowed retention period is 24 hours. Requested retention period (12 hours) is too short.",
+                tooShort.awsErrorDetails().errorMessage());
+        assertEquals(48, kinesis.describeStreamSummary(b -> b.streamName(stream)).streamDescriptionSummary().retentionPeriodHours());
 
         kinesis.addTagsToStream(b -> b.streamName(stream).tags(Map.of("team", "data", "env", "test")));
         ListTagsForStreamResponse tags = kinesis.listTagsForStream(b -> b.streamName(stream));
-        assertEquals(Map.of("team", "data", "env", "test"),
-                Map.of(tags.tags().get(0).key(), tags.tags().get(0).value(), tags.tags().get(1).key(), tags.tags().get(1).value()));
+        assertEquals(2, tags.tags().size(), tags.toString());
+        assertEquals(Map.of("team", "data", "env", "test"), tags.tags().stream().collect(Collectors.toMap(Tag::key, Tag::value)));
+        assertFalse(tags.hasMoreTags());
         kinesis.removeTagsFromStream(b -> b.streamName(stream).tagKeys("env"));
-        assertEquals(List.of("team"), kinesis.listTagsForStream(b -> b.streamName(stream)).tags().stream().map(Tag::key).toList());
+        assertEquals(List.of(Tag.builder().key("team").value("data").build()),
+                kinesis.listTagsForStream(b -> b.streamName(stream)).tags());
     }
 
     @Test
@@ -321,8 +359,11 @@ abstract class KinesisSdkContract {
                 .shardId("shardId-000000000009").shardIteratorType(ShardIteratorType.TRIM_HORIZON)));
         assertThrows(InvalidArgumentException.class, () -> kinesis.getShardIterator(b -> b.streamName(stream)
                 .shardId("shardId-000000000000").shardIteratorType(ShardIteratorType.AT_SEQUENCE_NUMBER)));
-        // the node still serves
-        assertNotNull(kinesis.putRecord(b -> b.streamName(stream).partitionKey("k").data(bytes("fine"))).sequenceNumber());
+        // the node still serves, and none of the refused requests left a record behind
+        PutRecordResponse fine = kinesis.putRecord(b -> b.streamName(stream).partitionKey("k").data(bytes("fine")));
+        assertEquals("shardId-000000000000", fine.shardId());
+        assertTrue(fine.sequenceNumber().matches("\\d{56}"), fine.sequenceNumber());
+        assertEquals(List.of("fine"), texts(read(stream, "shardId-000000000000", ShardIteratorType.TRIM_HORIZON, null, null)));
     }
 
     @Test
@@ -351,6 +392,12 @@ abstract class KinesisSdkContract {
             if (r.records().isEmpty() && r.millisBehindLatest() == 0) break;
         }
         return out;
+    }
+
+    /** The server stamps times with the node's clock in milliseconds, so a time it reports lies between two readings of it. */
+    static void assertBetween(Instant before, Instant after, Instant actual) {
+        assertNotNull(actual);
+        assertFalse(actual.isBefore(before) || actual.isAfter(after), () -> actual + " is not within [" + before + ", " + after + "]");
     }
 
     static final class HashKeysMax {

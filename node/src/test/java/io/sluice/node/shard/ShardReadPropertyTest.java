@@ -253,6 +253,7 @@ class ShardReadPropertyTest {
             long lastKey = -1;
             Set<Long> received = new HashSet<>();
             List<ShardReads.ReadRecord> readBack = new ArrayList<>();
+            java.util.ArrayDeque<String> trail = new java.util.ArrayDeque<>();
             int verifiedUpTo = 0;
             for (int call = 0; ; call++) {
                 assertTrue(call < 200_000, "reader never caught up");
@@ -276,6 +277,12 @@ class ShardReadPropertyTest {
                 }
                 ShardReader.Outcome got = reader.read(shard, entityId, event, index, limit, maxBytes, cutoff)
                         .toCompletableFuture().join();
+                trail.addLast("call " + call + ": from " + event + "/" + index + " limit " + limit + " -> "
+                        + got.records().size() + " records " + (got.records().isEmpty() ? "" : got.records().get(0).eventSeqNr()
+                        + "/" + got.records().get(0).index() + ".." + got.records().get(got.records().size() - 1).eventSeqNr()
+                        + "/" + got.records().get(got.records().size() - 1).index()) + ", next " + got.nextEventSeqNr() + "/"
+                        + got.nextIndex() + ", behind " + got.millisBehindLatest() + ", acked " + ackedBefore);
+                if (trail.size() > 8) trail.removeFirst();
                 assertTrue(got.records().size() <= limit, "more records than the Limit");
                 long bytes = 0;
                 for (ShardReads.ReadRecord rec : got.records()) {
@@ -299,7 +306,7 @@ class ShardReadPropertyTest {
                     for (Acked a : due) {
                         if (a.key() >= startKey && a.arrival() >= cutoff) {
                             assertTrue(received.contains(a.key()), "caught up (MillisBehindLatest 0) but acknowledged record at "
-                                    + a.event() + "/" + a.index() + " was never returned (call " + call + ", limit " + limit + ")");
+                                    + a.event() + "/" + a.index() + " was never returned; the last calls:\n" + String.join("\n", trail));
                         }
                     }
                     verifiedUpTo = Math.max(verifiedUpTo, ackedBefore);
@@ -331,6 +338,31 @@ class ShardReadPropertyTest {
             }
             assertEquals(0, missing, "acknowledged records never returned");
         }
+    }
+
+    @Test
+    void aRecordWhoseWriteFailedIsNeverReadAndTheNextAppendUnderItsNumberIs() throws Exception {
+        Trial t = new Trial(7);
+        ShardEntity.AppendAck first = appendText(t, "stored", Duration.ofSeconds(3)).get(5, TimeUnit.SECONDS);
+        journal.failNextPersisted();
+        CompletableFuture<ShardEntity.AppendAck> failed = appendText(t, "never-stored", Duration.ofMillis(500));
+        assertThrows(Exception.class, () -> failed.get(5, TimeUnit.SECONDS));
+        // the entity restarts after its back-off; the next append takes the failed event's number
+        ShardEntity.AppendAck next = appendText(t, "stored-after", Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS);
+        assertEquals(first.eventSeqNr() + 1, next.eventSeqNr());
+        ShardReader.Outcome got = t.reader.read(t.shard, t.entityId, 1, 0, 10_000, MAX_GET_RECORDS_BYTES, 0)
+                .toCompletableFuture().join();
+        List<String> texts = got.records().stream().map(r -> new String(r.data(), StandardCharsets.UTF_8)).toList();
+        assertTrue(texts.size() >= 2 && texts.get(0).equals("stored") && texts.get(texts.size() - 1).equals("stored-after")
+                && !texts.contains("never-stored"), "read " + texts);
+        testKit.stop(t.shard);
+    }
+
+    private static CompletableFuture<ShardEntity.AppendAck> appendText(Trial t, String text, Duration timeout) {
+        return AskPattern.<ShardEntity.Command, StatusReply<ShardEntity.AppendAck>>ask(t.shard,
+                        replyTo -> new ShardEntity.Append(List.of(ShardEntity.StoredRecord.plain("k",
+                                text.getBytes(StandardCharsets.UTF_8))), List.of(), replyTo), timeout, testKit.scheduler())
+                .thenApply(StatusReply::getValue).toCompletableFuture();
     }
 
     @Test

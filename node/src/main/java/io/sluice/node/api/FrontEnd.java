@@ -77,8 +77,20 @@ public final class FrontEnd extends AllDirectives {
                         path("cluster", () -> get(() -> completeWithFuture(clusterView.describe().thenApply(view ->
                                 HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
                                         WireFormat.JSON.write(view))))))))),
-                extractRequest(request -> extractStrictEntity(BODY_TIMEOUT,
-                        strict -> completeWithFuture(handle(request, strict.getData().toArray())))));
+                // past the server's request-timeout the client gets AWS's retryable 503, not Pekko's plain text
+                withRequestTimeoutResponse(FrontEnd::timedOut, () ->
+                        extractRequest(request -> extractStrictEntity(BODY_TIMEOUT,
+                                strict -> completeWithFuture(handle(request, strict.getData().toArray()))))));
+    }
+
+    private static HttpResponse timedOut(HttpRequest request) {
+        ApiException e = AwsError.ServiceUnavailable.exception("The service could not answer in time; retry the request.");
+        String requestId = UUID.randomUUID().toString();
+        String mediaType = request.entity().getContentType().mediaType().toString();
+        if (mediaType.startsWith("application/x-www-form-urlencoded") && request.getHeader("X-Amz-Target").isEmpty()) {
+            return xml(StatusCodes.SERVICE_UNAVAILABLE, requestId, IamService.errorXml(e, requestId));
+        }
+        return error(WireFormat.fromContentType(mediaType), requestId, e, e);
     }
 
     CompletionStage<HttpResponse> handle(HttpRequest request, byte[] body) {

@@ -22,6 +22,7 @@ public record NodeSettings(
         Duration metadataCacheTtl,
         int maxBatchRecords,
         long maxBatchBytes,
+        Duration maxAppendWait,
         long tailBytes,
         int snapshotEvery,
         int maxScanEvents,
@@ -33,7 +34,8 @@ public record NodeSettings(
         String rootKey,
         Duration dataKeyMaxAge,
         long dataKeyMaxRecords,
-        Duration identityRefresh) {
+        Duration identityRefresh,
+        Duration warmup) {
 
     public static NodeSettings from(Config root) {
         Config c = root.getConfig("sluice");
@@ -52,6 +54,7 @@ public record NodeSettings(
                 c.getDuration("stream.metadata-cache-ttl"),
                 c.getInt("shard.max-batch-records"),
                 c.getBytes("shard.max-batch-bytes"),
+                c.getDuration("shard.max-append-wait"),
                 c.getBytes("shard.tail-bytes"),
                 c.getInt("shard.snapshot-every"),
                 c.getInt("shard.max-scan-events"),
@@ -63,7 +66,8 @@ public record NodeSettings(
                 c.getString("kms.root-key"),
                 c.getDuration("kms.data-key-max-age"),
                 c.getLong("kms.data-key-max-records"),
-                c.getDuration("iam.refresh"));
+                c.getDuration("iam.refresh"),
+                c.getDuration("warmup.duration"));
     }
 
     public String streamArn(String streamName) {

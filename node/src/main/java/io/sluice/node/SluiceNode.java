@@ -22,6 +22,7 @@ import io.sluice.node.kms.StreamCrypto;
 import io.sluice.node.cluster.RetentionSweeper;
 import io.sluice.node.shard.AppendBatcher;
 import io.sluice.node.shard.ShardEntity;
+import io.sluice.node.shard.ShardReader;
 import io.sluice.node.stream.StreamCatalog;
 import io.sluice.node.stream.StreamEntity;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -124,6 +125,7 @@ public final class SluiceNode {
         put(m, env, "SLUICE_ROOT_KEY", "sluice.kms.root-key");
         put(m, env, "SLUICE_IAM_BOOTSTRAP", "sluice.iam.bootstrap-file");
         put(m, env, "SLUICE_CASSANDRA_KEYSPACE", "sluice.cassandra.keyspace");
+        put(m, env, "SLUICE_WARMUP", "sluice.warmup.duration");
         put(m, env, "SLUICE_CLUSTER_HOST", "pekko.remote.artery.canonical.hostname");
         put(m, env, "SLUICE_CLUSTER_PORT", "pekko.remote.artery.canonical.port");
         String cassandra = env.get("SLUICE_CASSANDRA");
@@ -201,7 +203,8 @@ public final class SluiceNode {
                             .thenCompose(s -> identities.refresh());
             SigV4Verifier verifier = SigV4Verifier.forAccount(settings.region(), settings.accountId(), credentials, identities,
                     settings.clockSkew());
-            FrontEnd frontEnd = new FrontEnd(verifier, kinesis, kms, iam, new ClusterView(system), timings, () -> {
+            java.util.concurrent.atomic.AtomicBoolean warm = new java.util.concurrent.atomic.AtomicBoolean();
+            FrontEnd frontEnd = new FrontEnd(verifier, kinesis, kms, iam, new ClusterView(system), timings, warm::get, () -> {
                 long[] calls = crypto.kmsCalls();
                 Map<String, Object> stats = new java.util.LinkedHashMap<>();
                 stats.put("node", system.address().toString());
@@ -220,6 +223,10 @@ public final class SluiceNode {
                         } else {
                             binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
                             bound.complete(binding);
+                            new Warmup(system, settings, credentials, batcher,
+                                    ShardReader.cassandra(system, settings.askTimeout(), settings.maxScanEvents()))
+                                    .run(binding.localAddress().getPort(), settings.warmup())
+                                    .whenComplete((done, failed) -> warm.set(true));
                         }
                     });
             return Behaviors.empty();

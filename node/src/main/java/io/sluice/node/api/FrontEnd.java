@@ -36,7 +36,8 @@ import java.util.concurrent.CompletionStage;
  * The HTTP front end every node runs: {@code POST /} with {@code X-Amz-Target} naming the
  * operation, the body in JSON 1.1 or CBOR, signed with SigV4. It authenticates, decodes, runs the
  * operation and encodes the answer (or the AWS-shaped error) in the request's format, with a
- * request id on every response. {@code GET /health} answers 200 for load balancers and scripts.
+ * request id on every response. {@code GET /health} answers 200 for load balancers and scripts once
+ * the node's {@link io.sluice.node.Warmup} is done.
  */
 public final class FrontEnd extends AllDirectives {
     private static final Logger log = LoggerFactory.getLogger(FrontEnd.class);
@@ -54,10 +55,14 @@ public final class FrontEnd extends AllDirectives {
     private final IamService iam;
     private final ClusterView clusterView;
 
+    private final java.util.function.BooleanSupplier warm;
+
+    /** @param warm whether the node's warm-up is done: until then {@code GET /health} answers 503 */
     public FrontEnd(RequestAuthenticator authenticator, KinesisService kinesisService, KmsService kmsService,
                     IamService iamService, ClusterView clusterView, Timings timings,
-                    java.util.function.Supplier<Map<String, Object>> stats) {
+                    java.util.function.BooleanSupplier warm, java.util.function.Supplier<Map<String, Object>> stats) {
         this.authenticator = authenticator;
+        this.warm = warm;
         this.iam = iamService;
         this.clusterView = clusterView;
         this.stats = stats;
@@ -68,7 +73,9 @@ public final class FrontEnd extends AllDirectives {
 
     public Route route() {
         return concat(
-                path("health", () -> get(() -> complete(StatusCodes.OK, "OK"))),
+                // requests are served from the start; health (what load balancers and scripts wait for) after the warm-up
+                path("health", () -> get(() -> warm.getAsBoolean() ? complete(StatusCodes.OK, "OK")
+                        : complete(StatusCodes.SERVICE_UNAVAILABLE, "warming up"))),
                 // node counters (no secrets) for operators and benchmarks: GET /admin/stats
                 pathPrefix("admin", () -> concat(
                         path("stats", () -> get(() -> complete(HttpResponse.create()

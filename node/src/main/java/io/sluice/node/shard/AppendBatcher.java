@@ -8,6 +8,8 @@ import io.sluice.protocol.AwsError;
 import io.sluice.protocol.kinesis.HashKeys;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.RecipientRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -20,6 +22,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Group commit, one per node: while one append to a shard is being written, later appends to that
@@ -45,23 +48,34 @@ public final class AppendBatcher extends AbstractBehavior<AppendBatcher.Command>
         final ArrayDeque<Enqueue> waiting = new ArrayDeque<>();
         long waitingBytes;
         boolean inFlight;
+        long inFlightSince;
     }
 
     public static Behavior<Command> create(NodeSettings settings) {
-        return Behaviors.setup(ctx -> new AppendBatcher(ctx, settings, Timings.get(ctx.getSystem())));
+        return Behaviors.setup(ctx -> {
+            ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
+            return new AppendBatcher(ctx, settings, Timings.get(ctx.getSystem()),
+                    id -> sharding.entityRefFor(ShardEntity.ENTITY_KEY, id));
+        });
+    }
+
+    /** A batcher writing to the shards {@code shards} names (tests stand in for Cluster Sharding). */
+    public static Behavior<Command> create(NodeSettings settings, Function<String, RecipientRef<ShardEntity.Command>> shards) {
+        return Behaviors.setup(ctx -> new AppendBatcher(ctx, settings, Timings.get(ctx.getSystem()), shards));
     }
 
     private final NodeSettings settings;
     private final Timings timings;
-    private final ClusterSharding sharding;
+    private final Function<String, RecipientRef<ShardEntity.Command>> shards;
     private final Map<String, ShardQueue> queues = new HashMap<>();
     private final long maxWaitingBytes;
 
-    private AppendBatcher(ActorContext<Command> context, NodeSettings settings, Timings timings) {
+    private AppendBatcher(ActorContext<Command> context, NodeSettings settings, Timings timings,
+                          Function<String, RecipientRef<ShardEntity.Command>> shards) {
         super(context);
         this.settings = settings;
         this.timings = timings;
-        this.sharding = ClusterSharding.get(context.getSystem());
+        this.shards = shards;
         // beyond this much waiting data a shard is overloaded: push back as Kinesis does
         this.maxWaitingBytes = Math.max(16L << 20, settings.maxBatchBytes() * 8);
     }
@@ -77,7 +91,12 @@ public final class AppendBatcher extends AbstractBehavior<AppendBatcher.Command>
     private Behavior<Command> onEnqueue(Enqueue e) {
         ShardQueue q = queues.computeIfAbsent(e.shardEntityId(), k -> new ShardQueue());
         long bytes = weight(e);
-        if (q.waitingBytes + bytes > maxWaitingBytes) {
+        // too much waiting, or a write in flight for longer than a client should wait behind it (a
+        // cold node, a slow Cassandra): refuse at once with the error every Kinesis client retries
+        // with back-off, rather than let the request queue into a time-out
+        if (q.waitingBytes + bytes > maxWaitingBytes
+                || (q.inFlight && System.nanoTime() - q.inFlightSince > settings.maxAppendWait().toNanos())) {
+            timings.count("journal.refusedRequests", 1);
             e.replyTo().tell(Replies.error(AwsError.ProvisionedThroughputExceededException,
                     "Rate exceeded for shard " + HashKeys.shardId(e.shardIndex()) + " in stream " + e.streamName()
                             + " under account " + settings.accountId() + "."));
@@ -117,14 +136,15 @@ public final class AppendBatcher extends AbstractBehavior<AppendBatcher.Command>
             }
         }
         q.inFlight = true;
+        q.inFlightSince = System.nanoTime();
         timings.count("journal.appends", 1);
         timings.count("journal.appendedRequests", batch.size());
         timings.count("journal.appendedRecords", records.size());
         long start = System.nanoTime();
-        var shard = sharding.entityRefFor(ShardEntity.ENTITY_KEY, shardEntityId);
         // not getContext().askWithStatus: its Java form completes through the common pool (see Futures)
-        getContext().pipeToSelf(Futures.direct(shard.<ShardEntity.AppendAck>askWithStatus(
-                        replyTo -> new ShardEntity.Append(records, keys, replyTo), settings.askTimeout())),
+        getContext().pipeToSelf(Futures.direct(AskPattern.<ShardEntity.Command, ShardEntity.AppendAck>askWithStatus(
+                        shards.apply(shardEntityId), replyTo -> new ShardEntity.Append(records, keys, replyTo),
+                        settings.askTimeout(), getContext().getSystem().scheduler())),
                 (ack, failure) -> new Written(shardEntityId, batch, offsets, start, ack, failure));
     }
 

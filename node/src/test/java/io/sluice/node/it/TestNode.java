@@ -45,7 +45,9 @@ public final class TestNode implements AutoCloseable {
                         "sluice.root-secret-access-key", secretKey,
                         "sluice.cassandra.keyspace", keyspace,
                         "sluice.cassandra.contact-points", java.util.List.of(CassandraForTests.contactPoint()),
-                        "pekko.remote.artery.canonical.port", 0))));
+                        "pekko.remote.artery.canonical.port", 0,
+                        // tests talk to the node at once; WarmupTest turns the warm-up on
+                        "sluice.warmup.duration", "0s"))));
         running = SluiceNode.start(config, clock);
         return this;
     }

@@ -6,17 +6,12 @@ import io.sluice.node.cluster.CassandraSchema;
 import io.sluice.node.shard.ShardEntity;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
-import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
 import java.math.BigInteger;
 import java.time.Duration;
@@ -39,18 +34,11 @@ class DurabilityTest {
 
     private void connect() {
         if (kinesis != null) kinesis.close();
-        kinesis = KinesisClient.builder().endpointOverride(node.endpoint()).region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(node.accessKeyId, node.secretKey)))
-                .httpClient(UrlConnectionHttpClient.create()).build();
+        kinesis = node.kinesisClient();
     }
 
     private void createActive(String stream, int shards) {
-        kinesis.createStream(b -> b.streamName(stream).shardCount(shards));
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (kinesis.describeStreamSummary(b -> b.streamName(stream)).streamDescriptionSummary().streamStatus() != StreamStatus.ACTIVE) {
-            assertTrue(System.nanoTime() < deadline, "not ACTIVE in time");
-            KinesisSdkContract.sleep(50);
-        }
+        TestNode.createActive(kinesis, stream, shards);
     }
 
     private List<String> readAll(String stream, String shard) {

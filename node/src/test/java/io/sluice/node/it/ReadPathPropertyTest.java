@@ -3,11 +3,7 @@ package io.sluice.node.it;
 import io.sluice.node.MutableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.EncryptionType;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
@@ -17,7 +13,6 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
 import software.amazon.awssdk.services.kinesis.model.Record;
 import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
-import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -65,25 +60,14 @@ class ReadPathPropertyTest {
 
     private void connect() {
         if (kinesis != null) kinesis.close();
-        kinesis = KinesisClient.builder().endpointOverride(node.endpoint()).region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(node.accessKeyId, node.secretKey)))
-                .httpClient(UrlConnectionHttpClient.builder().socketTimeout(Duration.ofSeconds(60)).build()).build();
+        kinesis = node.kinesisClient();
     }
 
     private void createActive(String stream, int shards, boolean encrypted) {
-        kinesis.createStream(b -> b.streamName(stream).shardCount(shards));
-        awaitActive(stream);
+        TestNode.createActive(kinesis, stream, shards);
         if (encrypted) {
             kinesis.startStreamEncryption(b -> b.streamName(stream).encryptionType(EncryptionType.KMS).keyId("alias/aws/kinesis"));
-            awaitActive(stream);
-        }
-    }
-
-    private void awaitActive(String stream) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (kinesis.describeStreamSummary(b -> b.streamName(stream)).streamDescriptionSummary().streamStatus() != StreamStatus.ACTIVE) {
-            assertTrue(System.nanoTime() < deadline, "not ACTIVE in time");
-            KinesisSdkContract.sleep(50);
+            TestNode.awaitActive(kinesis, stream);
         }
     }
 

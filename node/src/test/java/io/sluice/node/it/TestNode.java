@@ -52,6 +52,32 @@ public final class TestNode implements AutoCloseable {
         return this;
     }
 
+    /** An AWS SDK Kinesis client (CBOR, the SDK's default) of this node's root, with the SDK's default retries. */
+    public software.amazon.awssdk.services.kinesis.KinesisClient kinesisClient() {
+        return software.amazon.awssdk.services.kinesis.KinesisClient.builder().endpointOverride(endpoint())
+                .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(accessKeyId, secretKey)))
+                .httpClient(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.builder()
+                        .socketTimeout(java.time.Duration.ofSeconds(60)).build())
+                .build();
+    }
+
+    /** Creates a stream and waits until it is ACTIVE. */
+    public static void createActive(software.amazon.awssdk.services.kinesis.KinesisClient kinesis, String stream, int shards) {
+        kinesis.createStream(b -> b.streamName(stream).shardCount(shards));
+        awaitActive(kinesis, stream);
+    }
+
+    public static void awaitActive(software.amazon.awssdk.services.kinesis.KinesisClient kinesis, String stream) {
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+        while (kinesis.describeStreamSummary(b -> b.streamName(stream)).streamDescriptionSummary().streamStatus()
+                != software.amazon.awssdk.services.kinesis.model.StreamStatus.ACTIVE) {
+            if (System.nanoTime() > deadline) throw new AssertionError("stream " + stream + " not ACTIVE in time");
+            KinesisSdkContract.sleep(50);
+        }
+    }
+
     public URI endpoint() {
         return URI.create("http://127.0.0.1:" + httpPort);
     }

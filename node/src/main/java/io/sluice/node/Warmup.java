@@ -59,7 +59,7 @@ public final class Warmup {
     private final ShardReader reader;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final String missingStream = "sluice-warmup-" + UUID.randomUUID();
-    private final String shardEntityId = "sluice-warmup~" + System.currentTimeMillis() + "~" + UUID.randomUUID();
+    private final String shardEntityId = ShardEntity.entityId("sluice-warmup-" + UUID.randomUUID(), System.currentTimeMillis(), 0);
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong appends = new AtomicLong();
 
@@ -177,7 +177,9 @@ public final class Warmup {
                 });
     }
 
+    /** Stops the warm-up shard's entity and deletes all it wrote. */
     private CompletionStage<Done> deleteWarmupShard() {
+        ClusterSharding.get(system).entityRefFor(ShardEntity.ENTITY_KEY, shardEntityId).tell(new ShardEntity.Stop());
         return Futures.direct(scala.jdk.javaapi.FutureConverters.asJava(new Cleanup(system)
                         .deleteAll(ShardEntity.persistenceId(shardEntityId), true)))
                 .handle((done, failure) -> {

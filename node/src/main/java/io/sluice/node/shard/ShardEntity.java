@@ -92,6 +92,9 @@ public final class ShardEntity
     /** Forget records that arrived before the cutoff: skipped by reads already, now deleted from Cassandra. */
     public record Trim(long cutoffMillis, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
+    /** Stops the entity now, not after the idle timeout (the warm-up shard, once it has served). */
+    public record Stop() implements Command {}
+
     // ---- events
 
     /**
@@ -228,6 +231,7 @@ public final class ShardEntity
                 .onCommand(Read.class, this::onRead)
                 .onCommand(Tip.class, (s, c) -> Effect().reply(c.replyTo(), new TipInfo(s.lastEventSeqNr(), s.lastArrivalMillis())))
                 .onCommand(Trim.class, this::onTrim)
+                .onCommand(Stop.class, (s, c) -> Effect().stop().thenNoReply())
                 .build();
     }
 

@@ -54,6 +54,11 @@ class WarmupTest {
         assertTrue(stats.path("timings").path("request.PutRecord").path("count").asLong() > 10, stats.toString());
         assertTrue(stats.path("counters").path("journal.appends").asLong() > 10, stats.toString());
 
+        // the warm-up shard is stopped (the entity that looked up the missing stream passivates when idle, as any does)
+        JsonNode hosted = new ObjectMapper().readTree(http.send(HttpRequest.newBuilder(node.endpoint().resolve("/admin/cluster")).build(),
+                HttpResponse.BodyHandlers.ofString()).body()).path("hostedStreamShards");
+        assertFalse(hosted.toString().contains("sluice-warmup"), "the warm-up shard still runs: " + hosted);
+
         try (KinesisClient kinesis = KinesisClient.builder().endpointOverride(node.endpoint()).region(Region.US_EAST_1)
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(node.accessKeyId, node.secretKey)))
                 .httpClient(UrlConnectionHttpClient.create()).build()) {

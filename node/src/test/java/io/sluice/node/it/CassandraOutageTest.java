@@ -6,10 +6,7 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.core.retry.RetryPolicy;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
-import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.KinesisException;
-import software.amazon.awssdk.services.kinesis.model.Record;
-import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,16 +78,8 @@ class CassandraOutageTest {
 
             // every acknowledged record once, in order; a refused put may have been stored (it may or may not have
             // taken effect, as the message says), so those are allowed, but only where they were refused
-            List<String> read = new ArrayList<>();
-            String iterator = kinesis.getShardIterator(b -> b.streamName("outage").shardId("shardId-000000000000")
-                    .shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator();
-            while (true) {
-                String current = iterator;
-                GetRecordsResponse r = kinesis.getRecords(b -> b.shardIterator(current));
-                for (Record rec : r.records()) read.add(rec.sequenceNumber() + "=" + rec.data().asUtf8String());
-                iterator = r.nextShardIterator();
-                if (r.records().isEmpty() && r.millisBehindLatest() == 0) break;
-            }
+            List<String> read = TestNode.readShard(kinesis, "outage", "shardId-000000000000", null).stream()
+                    .map(rec -> rec.sequenceNumber() + "=" + rec.data().asUtf8String()).toList();
             List<String> readAcknowledged = read.stream()
                     .filter(s -> acknowledged.contains(s) || !(s.contains("=during-") || s.contains("=attempt-"))).toList();
             assertEquals(acknowledged, readAcknowledged);

@@ -11,10 +11,8 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.EncryptionType;
-import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.PutRecordResponse;
 import software.amazon.awssdk.services.kinesis.model.Record;
-import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
 import software.amazon.awssdk.services.kinesis.model.StreamDescriptionSummary;
 import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
@@ -359,17 +357,7 @@ class ClusterFailoverTest {
 
     /** Every record of one shard, from TRIM_HORIZON up to the tip, read through one endpoint. */
     static List<Record> readShard(KinesisClient reader, String shardId) {
-        String it = reader.getShardIterator(b -> b.streamName(STREAM).shardId(shardId)
-                .shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator();
-        List<Record> records = new ArrayList<>();
-        for (int i = 0; i < 10_000; i++) {
-            String current = it;
-            GetRecordsResponse r = reader.getRecords(b -> b.shardIterator(current));
-            records.addAll(r.records());
-            it = r.nextShardIterator();
-            if (r.records().isEmpty() && r.millisBehindLatest() == 0) break;
-        }
-        return records;
+        return TestNode.readShard(reader, STREAM, shardId, null);
     }
 
     /**

@@ -8,10 +8,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
-import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
-import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
 
 import java.math.BigInteger;
 import java.time.Duration;
@@ -42,17 +40,8 @@ class DurabilityTest {
     }
 
     private List<String> readAll(String stream, String shard) {
-        String it = kinesis.getShardIterator(b -> b.streamName(stream).shardId(shard)
-                .shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator();
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < 1000; i++) {
-            String current = it;
-            GetRecordsResponse r = kinesis.getRecords(b -> b.shardIterator(current).limit(50));
-            r.records().forEach(rec -> out.add(rec.sequenceNumber() + "=" + rec.data().asUtf8String()));
-            it = r.nextShardIterator();
-            if (r.records().isEmpty() && r.millisBehindLatest() == 0) break;
-        }
-        return out;
+        return TestNode.readShard(kinesis, stream, shard, 50).stream()
+                .map(rec -> rec.sequenceNumber() + "=" + rec.data().asUtf8String()).toList();
     }
 
     @Test

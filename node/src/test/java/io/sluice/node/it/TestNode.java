@@ -78,6 +78,22 @@ public final class TestNode implements AutoCloseable {
         }
     }
 
+    /** Every record of a shard from TRIM_HORIZON up to the tip, as a reader following the contract gets them. */
+    public static java.util.List<software.amazon.awssdk.services.kinesis.model.Record> readShard(
+            software.amazon.awssdk.services.kinesis.KinesisClient kinesis, String stream, String shardId, Integer limit) {
+        String it = kinesis.getShardIterator(b -> b.streamName(stream).shardId(shardId)
+                .shardIteratorType(software.amazon.awssdk.services.kinesis.model.ShardIteratorType.TRIM_HORIZON)).shardIterator();
+        java.util.List<software.amazon.awssdk.services.kinesis.model.Record> records = new java.util.ArrayList<>();
+        for (int i = 0; i < 100_000; i++) {
+            String current = it;
+            var r = kinesis.getRecords(b -> b.shardIterator(current).limit(limit));
+            records.addAll(r.records());
+            it = r.nextShardIterator();
+            if (r.records().isEmpty() && r.millisBehindLatest() == 0) return records;
+        }
+        throw new AssertionError("never caught up with " + stream + "/" + shardId);
+    }
+
     public URI endpoint() {
         return URI.create("http://127.0.0.1:" + httpPort);
     }

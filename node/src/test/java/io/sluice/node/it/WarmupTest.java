@@ -50,9 +50,9 @@ class WarmupTest {
         // the warm-up went through the front end and the journal
         JsonNode stats = new ObjectMapper().readTree(http.send(HttpRequest.newBuilder(node.endpoint().resolve("/admin/stats")).build(),
                 HttpResponse.BodyHandlers.ofString()).body());
-        assertTrue(stats.path("timings").path("request.PutRecords").path("count").asLong() > 10, stats.toString());
-        assertTrue(stats.path("timings").path("request.PutRecord").path("count").asLong() > 10, stats.toString());
-        assertTrue(stats.path("counters").path("journal.appends").asLong() > 10, stats.toString());
+        assertTrue(stats.path("timings").path("request.PutRecords").path("count").asLong() > 0, stats.toString());
+        assertTrue(stats.path("timings").path("request.PutRecord").path("count").asLong() > 0, stats.toString());
+        assertTrue(stats.path("counters").path("journal.appends").asLong() > 0, stats.toString());
 
         // the warm-up shard is stopped (the entity that looked up the missing stream passivates when idle, as any does)
         JsonNode hosted = new ObjectMapper().readTree(http.send(HttpRequest.newBuilder(node.endpoint().resolve("/admin/cluster")).build(),

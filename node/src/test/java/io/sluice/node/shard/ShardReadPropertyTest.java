@@ -114,7 +114,8 @@ class ShardReadPropertyTest {
                     + "\nsluice.shard.max-scan-events = " + maxScan
                     + "\nsluice.ask-timeout = 3s").withFallback(CONFIG);
             this.settings = TestConfigs.settings(c);
-            this.reader = new ShardReader(testKit.system(), query, Duration.ofSeconds(3), maxScan);
+            // generous: a busy CI machine must not turn a slow answer into a failed property
+            this.reader = new ShardReader(testKit.system(), query, Duration.ofSeconds(20), maxScan);
             this.description = "seed " + seed + " (tail " + tailBytes + " B, snapshot every " + snapshotEvery
                     + ", scan " + maxScan + ", small byte limit " + smallByteLimit + ")";
             spawn();
@@ -158,7 +159,7 @@ class ShardReadPropertyTest {
                     writers.shutdown();
                     journal.resetPolicy();
                     if (rnd.nextBoolean()) {
-                        testKit.stop(shard);
+                        testKit.stop(shard, Duration.ofSeconds(20));
                         spawn();
                         restarts++;
                     }
@@ -176,14 +177,14 @@ class ShardReadPropertyTest {
             } catch (Throwable t) {
                 throw new AssertionError(description + ": " + t.getMessage(), t);
             } finally {
-                testKit.stop(shard);
+                testKit.stop(shard, Duration.ofSeconds(20));
             }
         }
 
         void trim() {
             long cutoff = clock.millis() - RETENTION_MILLIS;
             StatusReply<Done> done = AskPattern.<ShardEntity.Command, StatusReply<Done>>ask(shard,
-                    replyTo -> new ShardEntity.Trim(cutoff, replyTo), Duration.ofSeconds(5), testKit.scheduler())
+                    replyTo -> new ShardEntity.Trim(cutoff, replyTo), Duration.ofSeconds(20), testKit.scheduler())
                     .toCompletableFuture().join();
             assertTrue(done.isSuccess());
             trims++;
@@ -271,7 +272,7 @@ class ShardReadPropertyTest {
                     ackedBefore = ackLog.size();
                 }
                 if (writersDone && rnd.nextInt(40) == 0) {
-                    testKit.stop(shard); // passivation between reads
+                    testKit.stop(shard, Duration.ofSeconds(20)); // passivation between reads
                     spawn();
                     restarts++;
                 }
@@ -355,7 +356,7 @@ class ShardReadPropertyTest {
         List<String> texts = got.records().stream().map(r -> new String(r.data(), StandardCharsets.UTF_8)).toList();
         assertTrue(texts.size() >= 2 && texts.get(0).equals("stored") && texts.get(texts.size() - 1).equals("stored-after")
                 && !texts.contains("never-stored"), "read " + texts);
-        testKit.stop(t.shard);
+        testKit.stop(t.shard, Duration.ofSeconds(20));
     }
 
     private static CompletableFuture<ShardEntity.AppendAck> appendText(Trial t, String text, Duration timeout) {
@@ -380,6 +381,6 @@ class ShardReadPropertyTest {
         assertEquals(1, first.nextEventSeqNr());
         assertEquals(3, first.nextIndex());
         assertTrue(first.millisBehindLatest() > 0, "not caught up while 7 records are left");
-        testKit.stop(t.shard);
+        testKit.stop(t.shard, Duration.ofSeconds(20));
     }
 }

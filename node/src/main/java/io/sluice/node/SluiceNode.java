@@ -193,7 +193,8 @@ public final class SluiceNode {
             KeyRing keyRing = new KeyRing(system, settings, rootKey);
             StreamCrypto crypto = new StreamCrypto(keyRing, authorizer,
                     settings.dataKeyMaxAge(), settings.dataKeyMaxRecords(), settings.accountId());
-            KinesisService kinesis = new KinesisService(system, settings, clock, batcher, credentials.iteratorSecret(),
+            ShardReader reader = ShardReader.cassandra(system, settings.askTimeout(), settings.maxScanEvents());
+            KinesisService kinesis = new KinesisService(system, settings, clock, batcher, reader, credentials.iteratorSecret(),
                     keyRing, crypto, authorizer);
             KmsService kms = new KmsService(system, settings, keyRing, authorizer);
             IamService iam = new IamService(system, settings, rootKey, identities, authorizer, clock);
@@ -223,8 +224,7 @@ public final class SluiceNode {
                         } else {
                             binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
                             bound.complete(binding);
-                            new Warmup(system, settings, credentials, batcher,
-                                    ShardReader.cassandra(system, settings.askTimeout(), settings.maxScanEvents()))
+                            new Warmup(system, settings, credentials, batcher, reader)
                                     .run(binding.localAddress().getPort(), settings.warmup())
                                     .whenComplete((done, failed) -> warm.set(true));
                         }

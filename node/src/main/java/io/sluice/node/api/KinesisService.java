@@ -71,14 +71,14 @@ public final class KinesisService {
     private final Authorizer authorizer;
 
     public KinesisService(ActorSystem<?> system, NodeSettings settings, Clock clock,
-                          ActorRef<AppendBatcher.Command> batcher, byte[] iteratorSecret, KeyRing keys, StreamCrypto crypto,
-                          Authorizer authorizer) {
+                          ActorRef<AppendBatcher.Command> batcher, ShardReader reader, byte[] iteratorSecret, KeyRing keys,
+                          StreamCrypto crypto, Authorizer authorizer) {
         this.system = system;
         this.sharding = ClusterSharding.get(system);
         this.settings = settings;
         this.clock = clock;
         this.streams = new StreamDirectory(system, settings);
-        this.reader = ShardReader.cassandra(system, settings.askTimeout(), settings.maxScanEvents());
+        this.reader = reader;
         this.batcher = batcher;
         this.iteratorSecret = iteratorSecret.clone();
         this.keys = keys;

@@ -54,8 +54,7 @@ public final class AppendBatcher extends AbstractBehavior<AppendBatcher.Command>
     public static Behavior<Command> create(NodeSettings settings) {
         return Behaviors.setup(ctx -> {
             ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
-            return new AppendBatcher(ctx, settings, Timings.get(ctx.getSystem()),
-                    id -> sharding.entityRefFor(ShardEntity.ENTITY_KEY, id));
+            return create(settings, id -> sharding.entityRefFor(ShardEntity.ENTITY_KEY, id));
         });
     }
 

@@ -262,10 +262,8 @@ public final class ShardEntity
             }
         }
         ShardReads.Collected got = ShardReads.collect(tail, cmd.fromEventSeqNr(), cmd.fromIndex(), cmd.maxRecords(),
-                cmd.maxBytes(), cmd.minArrivalMillis());
-        long nextEvent = got.exhausted() ? Math.max(got.nextEventSeqNr(), state.lastEventSeqNr() + 1) : got.nextEventSeqNr();
-        int nextIndex = got.exhausted() && nextEvent > got.nextEventSeqNr() ? 0 : got.nextIndex();
-        return Effect().reply(cmd.replyTo(), new ReadResult(got.records(), nextEvent, nextIndex, 0,
+                cmd.maxBytes(), cmd.minArrivalMillis(), state.lastEventSeqNr());
+        return Effect().reply(cmd.replyTo(), new ReadResult(got.records(), got.nextEventSeqNr(), got.nextIndex(), 0,
                 state.lastEventSeqNr(), state.lastArrivalMillis(), got.lastArrivalSeen()));
     }
 

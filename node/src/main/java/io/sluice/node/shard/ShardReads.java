@@ -24,14 +24,8 @@ public final class ShardReads {
     public record ReadRecord(long eventSeqNr, int index, long arrivalMillis, String partitionKey, byte[] data,
                              byte[] nonce, byte[] wrappedKey) implements CborSerializable {}
 
-    /**
-     * Where a read stopped: the records found, and the position of the first record not returned.
-     *
-     * @param exhausted true when the events given ran out before the collector was full; the caller
-     *                  may then know of later events and move the position on
-     */
-    public record Collected(List<ReadRecord> records, long nextEventSeqNr, int nextIndex, boolean exhausted,
-                            long lastArrivalSeen) {}
+    /** Where a read stopped: the records found, and the position of the first record not returned. */
+    public record Collected(List<ReadRecord> records, long nextEventSeqNr, int nextIndex, long lastArrivalSeen) {}
 
     /** Picks records out of events offered in sequence order, until a limit is reached. */
     public static final class Collector {
@@ -98,26 +92,22 @@ public final class ShardReads {
             return full;
         }
 
-        /** The outcome, for a feeder that stopped offering because it was full or had no more events. */
-        public Collected result() {
-            return new Collected(List.copyOf(out), nextEvent, nextIndex, !full, lastArrival);
-        }
-
         /**
-         * The outcome of a read of a journal range that ended at {@code lastEventSeqNr}: when the range
-         * ran out before the collector was full, the position moves past it (events in between were
-         * trimmed, or were not records).
+         * The outcome of a read of the events up to {@code lastEventSeqNr}: when they ran out before the
+         * collector was full, the position moves past them (events in between were trimmed, or were
+         * not records); a read stopped by a limit stays exactly where it stopped.
          */
         public Collected resultThrough(long lastEventSeqNr) {
             if (full || nextEvent > lastEventSeqNr) {
-                return result();
+                return new Collected(List.copyOf(out), nextEvent, nextIndex, lastArrival);
             }
-            return new Collected(List.copyOf(out), lastEventSeqNr + 1, 0, true, lastArrival);
+            return new Collected(List.copyOf(out), lastEventSeqNr + 1, 0, lastArrival);
         }
     }
 
+    /** Records out of the in-memory tail, whose newest event is {@code lastEventSeqNr}. */
     public static Collected collect(Iterable<ShardEntity.RecordsAppended> events, long fromEventSeqNr, int fromIndex,
-                                    int maxRecords, long maxBytes, long minArrivalMillis) {
+                                    int maxRecords, long maxBytes, long minArrivalMillis, long lastEventSeqNr) {
         Collector collector = new Collector(fromEventSeqNr, fromIndex, maxRecords, maxBytes, minArrivalMillis,
                 Integer.MAX_VALUE);
         for (ShardEntity.RecordsAppended e : events) {
@@ -125,6 +115,6 @@ public final class ShardReads {
                 break;
             }
         }
-        return collector.result();
+        return collector.resultThrough(lastEventSeqNr);
     }
 }

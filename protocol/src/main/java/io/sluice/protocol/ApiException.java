@@ -1,6 +1,14 @@
 package io.sluice.protocol;
 
-/** A failure that reaches the client as {@code {"__type": error, "message": message}} with the error's status. */
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A typed rejection: an {@link AwsError} and its message, reaching the client as
+ * {@code {"__type": error, "message": message}} (or the Query protocol's {@code <Error>}) with the
+ * error's status. Entities reply with it, handlers throw it, and each protocol renders it once.
+ */
 public final class ApiException extends RuntimeException {
     private final AwsError error;
 
@@ -11,5 +19,29 @@ public final class ApiException extends RuntimeException {
 
     public AwsError error() {
         return error;
+    }
+
+    /**
+     * What a failed call answers the client: the rejection itself when there is one (however deeply
+     * a future wrapped it), ServiceUnavailable when an ask ran out of time (it may or may not have
+     * taken effect, so the client should retry), InternalFailure for anything else.
+     */
+    public static ApiException of(Throwable failure) {
+        Throwable t = failure;
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof ApiException api) {
+            return api;
+        }
+        if (t instanceof TimeoutException) {
+            return AwsError.ServiceUnavailable.exception("The request timed out inside the service; it may or may not have taken effect.");
+        }
+        return AwsError.InternalFailure.exception("Internal service error");
+    }
+
+    @Override
+    public String toString() {
+        return error.wireName() + ": " + getMessage();
     }
 }

@@ -1,9 +1,11 @@
 package io.sluice.protocol;
 
 /**
- * The catalogue of error names Sluice answers with, as AWS spells them in {@code __type} and
- * {@code x-amzn-ErrorType}, and the HTTP status AWS uses for each. The constant names are the wire
- * names and must never change: clients switch on them.
+ * The catalogue of errors Sluice answers with, in the spirit of Kafka's {@code Errors}: the name as
+ * AWS spells it in {@code __type}, {@code x-amzn-ErrorType} and Query {@code <Code>}, the HTTP
+ * status AWS uses, and whose fault it is (a client fault is the caller's mistake and changes
+ * nothing; a server fault is logged and worth a retry). The constant names are the wire names and
+ * must never change: clients switch on them, and entities' rejections travel between nodes by them.
  */
 public enum AwsError {
     // request shape and protocol
@@ -53,6 +55,17 @@ public enum AwsError {
     InternalFailure(500),
     ServiceUnavailable(503);
 
+    /** Whose fault an error is; the Query protocol calls them Sender and Receiver. */
+    public enum Fault { CLIENT, SERVER }
+
+    private static final java.util.Map<String, AwsError> BY_WIRE_NAME;
+
+    static {
+        java.util.Map<String, AwsError> byName = new java.util.HashMap<>();
+        for (AwsError e : values()) byName.put(e.wireName(), e);
+        BY_WIRE_NAME = java.util.Map.copyOf(byName);
+    }
+
     private final int status;
     private final String wireName;
 
@@ -72,6 +85,15 @@ public enum AwsError {
     /** The name clients see; equal to the constant's name except where two services share a name. */
     public String wireName() {
         return wireName == null ? name() : wireName;
+    }
+
+    public Fault fault() {
+        return status >= 500 ? Fault.SERVER : Fault.CLIENT;
+    }
+
+    /** The error a wire name stands for, if Sluice knows it. */
+    public static java.util.Optional<AwsError> forName(String wireName) {
+        return java.util.Optional.ofNullable(wireName == null ? null : BY_WIRE_NAME.get(wireName));
     }
 
     public ApiException exception(String message) {

@@ -1,12 +1,11 @@
 package io.sluice.node.api;
 
-import io.sluice.node.Replies;
 import io.sluice.node.Timings;
 import io.sluice.node.auth.Caller;
-import io.sluice.node.auth.IamService;
-import io.sluice.node.cluster.ClusterView;
+import io.sluice.node.api.IamService;
+import io.sluice.node.api.ClusterView;
 import io.sluice.node.auth.RequestAuthenticator;
-import io.sluice.node.kms.KmsService;
+import io.sluice.node.api.KmsService;
 import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.codec.WireFormat;
@@ -129,12 +128,12 @@ public final class FrontEnd extends AllDirectives {
             String step = "request." + target.substring(target.indexOf('.') + 1);
             return operation.run(caller, decoded)
                     .thenApply(result -> ok(format, requestId, result))
-                    .exceptionally(failure -> error(format, requestId, Replies.toApiException(failure), failure))
+                    .exceptionally(failure -> error(format, requestId, ApiException.of(failure), failure))
                     .whenComplete((response, failure) -> timings.since(step, start));
         } catch (ApiException e) {
             return CompletableFuture.completedFuture(error(format, requestId, e, e));
         } catch (RuntimeException e) {
-            return CompletableFuture.completedFuture(error(format, requestId, Replies.toApiException(e), e));
+            return CompletableFuture.completedFuture(error(format, requestId, ApiException.of(e), e));
         }
     }
 
@@ -147,9 +146,9 @@ public final class FrontEnd extends AllDirectives {
             Caller caller = authenticateForm(request, rawTarget, body);
             return iam.handle(caller, IamService.form(body), requestId)
                     .thenApply(xml -> xml(StatusCodes.OK, requestId, xml))
-                    .exceptionally(failure -> queryError(requestId, Replies.toApiException(failure), failure));
+                    .exceptionally(failure -> queryError(requestId, ApiException.of(failure), failure));
         } catch (RuntimeException e) {
-            return CompletableFuture.completedFuture(queryError(requestId, Replies.toApiException(e), e));
+            return CompletableFuture.completedFuture(queryError(requestId, ApiException.of(e), e));
         }
     }
 

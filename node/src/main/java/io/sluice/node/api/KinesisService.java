@@ -2,11 +2,10 @@ package io.sluice.node.api;
 
 import io.sluice.node.Futures;
 import io.sluice.node.NodeSettings;
-import io.sluice.node.Replies;
 import io.sluice.node.auth.Authorizer;
 import io.sluice.node.auth.Caller;
 import io.sluice.node.kms.KeyRing;
-import io.sluice.node.kms.StreamCrypto;
+import io.sluice.node.stream.StreamCrypto;
 import io.sluice.node.shard.AppendBatcher;
 import io.sluice.node.shard.ShardEntity;
 import io.sluice.node.shard.ShardReader;
@@ -164,7 +163,7 @@ public final class KinesisService {
                         settings.askTimeout())))
                 .handle((info, failure) -> {
                     streams.forget(r.streamName());
-                    if (failure != null) throw Replies.toApiException(failure);
+                    if (failure != null) throw ApiException.of(failure);
                     return EMPTY;
                 });
     }
@@ -174,7 +173,7 @@ public final class KinesisService {
         return Futures.direct(stream(name).<Done>askWithStatus(StreamEntity.Delete::new, settings.askTimeout()))
                 .handle((done, failure) -> {
                     streams.forget(name);
-                    if (failure != null) throw Replies.toApiException(failure);
+                    if (failure != null) throw ApiException.of(failure);
                     return EMPTY;
                 });
     }
@@ -305,7 +304,7 @@ public final class KinesisService {
         return Futures.direct(stream(name).<Done>askWithStatus(replyTo -> new StreamEntity.ChangeRetention(hours, increase, replyTo),
                 settings.askTimeout())).handle((d, failure) -> {
             streams.forget(name);
-            if (failure != null) throw Replies.toApiException(failure);
+            if (failure != null) throw ApiException.of(failure);
             return EMPTY;
         });
     }
@@ -318,7 +317,7 @@ public final class KinesisService {
         return keys.keyIdOf(r.keyId())
                 .thenCompose(keys::view)
                 .exceptionally(f -> {
-                    ApiException api = Replies.toApiException(f);
+                    ApiException api = ApiException.of(f);
                     if (api.error() == AwsError.NotFoundException) {
                         throw AwsError.KMSNotFoundException.exception("Could not find KMS key " + r.keyId() + ".");
                     }
@@ -336,7 +335,7 @@ public final class KinesisService {
                 })
                 .handle((d, f) -> {
                     streams.forget(name);
-                    if (f != null) throw Replies.toApiException(f);
+                    if (f != null) throw ApiException.of(f);
                     return EMPTY;
                 });
     }
@@ -347,7 +346,7 @@ public final class KinesisService {
         return Futures.direct(stream(name).<Done>askWithStatus(StreamEntity.StopEncryption::new, settings.askTimeout()))
                 .handle((d, f) -> {
                     streams.forget(name);
-                    if (f != null) throw Replies.toApiException(f);
+                    if (f != null) throw ApiException.of(f);
                     return EMPTY;
                 });
     }
@@ -369,7 +368,7 @@ public final class KinesisService {
         validateTags(r.tags());
         return Futures.direct(stream(name).<Done>askWithStatus(replyTo -> new StreamEntity.AddTags(r.tags(), replyTo), settings.askTimeout()))
                 .handle((d, failure) -> {
-                    if (failure != null) throw Replies.toApiException(failure);
+                    if (failure != null) throw ApiException.of(failure);
                     return EMPTY;
                 });
     }
@@ -385,7 +384,7 @@ public final class KinesisService {
         new Validation().required("tagKeys", r.tagKeys()).size("tagKeys", r.tagKeys(), 1, 50).check();
         return Futures.direct(stream(name).<Done>askWithStatus(replyTo -> new StreamEntity.RemoveTags(r.tagKeys(), replyTo), settings.askTimeout()))
                 .handle((d, failure) -> {
-                    if (failure != null) throw Replies.toApiException(failure);
+                    if (failure != null) throw ApiException.of(failure);
                     return EMPTY;
                 });
     }
@@ -487,7 +486,7 @@ public final class KinesisService {
                             results[indexes.get(k)] = new PutRecordsResultEntry(new SequenceNumber(shard.index(),
                                     landed.eventSeqNr(), landed.firstIndex() + k).toString(), shard.shardId(), null, null);
                         } else {
-                            ApiException api = Replies.toApiException(failure);
+                            ApiException api = ApiException.of(failure);
                             String code = api.error() == AwsError.ProvisionedThroughputExceededException
                                     ? api.error().wireName() : "InternalFailure";
                             results[indexes.get(k)] = new PutRecordsResultEntry(null, null, code, api.getMessage());
@@ -529,7 +528,7 @@ public final class KinesisService {
                         replyTo -> new AppendBatcher.Enqueue(entityId, info.name(), shard.index(), records, dataKeys, replyTo),
                         settings.askTimeout().plus(settings.askTimeout()), system.scheduler()))
                 .thenApply(reply -> {
-                    if (reply.isError()) throw Replies.toApiException(reply.getError());
+                    if (reply.isError()) throw ApiException.of(reply.getError());
                     return reply.getValue();
                 });
     }

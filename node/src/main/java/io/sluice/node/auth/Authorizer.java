@@ -1,14 +1,13 @@
 package io.sluice.node.auth;
 
-import io.sluice.node.kms.StreamCrypto;
 import io.sluice.protocol.AwsError;
 
 /**
  * Decides every call: the caller's action on a resource ARN, by the caller's IAM policies (root may
  * do everything). Refusals use the error each protocol family answers with: AccessDeniedException
- * for Kinesis and KMS, AccessDenied for IAM. Also the KMS permission check of stream encryption.
+ * for Kinesis and KMS, AccessDenied for IAM.
  */
-public final class Authorizer implements StreamCrypto.KmsPermissions {
+public final class Authorizer {
     private final IdentityDirectory identities;
     private final PolicyEvaluator evaluator = new PolicyEvaluator();
 
@@ -29,13 +28,4 @@ public final class Authorizer implements StreamCrypto.KmsPermissions {
         }
     }
 
-    @Override
-    public boolean mayGenerateDataKey(Caller caller, String keyArn) {
-        return decide(caller, "kms:GenerateDataKey", keyArn) == PolicyEvaluator.Decision.ALLOW;
-    }
-
-    @Override
-    public boolean mayDecrypt(Caller caller, String keyArn) {
-        return decide(caller, "kms:Decrypt", keyArn) == PolicyEvaluator.Decision.ALLOW;
-    }
 }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.sluice.node.CborSerializable;
 import io.sluice.node.Entities;
-import io.sluice.node.Replies;
 import io.sluice.protocol.AwsError;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -134,14 +133,12 @@ public final class IdentityEntity
     public CommandHandlerWithReply<Command, Event, State> commandHandler() {
         return newCommandHandlerWithReplyBuilder().forAnyState()
                 .onCommand(CreateUser.class, (s, c) -> s.users().containsKey(c.userName())
-                        ? Effect().reply(c.replyTo(), Replies.error(AwsError.EntityAlreadyExists,
-                                "User with name " + c.userName() + " already exists."))
+                        ? Effect().reply(c.replyTo(), StatusReply.error(AwsError.EntityAlreadyExists.exception("User with name " + c.userName() + " already exists.")))
                         : persist(new UserCreated(c.userName(), c.userId(), c.arn(), c.nowMillis()), c.replyTo()))
                 .onCommand(DeleteUser.class, this::onDeleteUser)
                 .onCommand(AddAccessKey.class, (s, c) -> withUser(s, c.userName(), c.replyTo(), u ->
                         u.accessKeys().size() >= MAX_ACCESS_KEYS
-                                ? Effect().reply(c.replyTo(), Replies.error(AwsError.LimitExceeded,
-                                        "Cannot exceed quota for AccessKeysPerUser: " + MAX_ACCESS_KEYS))
+                                ? Effect().reply(c.replyTo(), StatusReply.error(AwsError.LimitExceeded.exception("Cannot exceed quota for AccessKeysPerUser: " + MAX_ACCESS_KEYS)))
                                 : persist(new AccessKeyAdded(c.userName(), c.key()), c.replyTo())))
                 .onCommand(RemoveAccessKey.class, (s, c) -> withKey(s, c.userName(), c.accessKeyId(), c.replyTo(),
                         () -> persist(new AccessKeyRemoved(c.userName(), c.accessKeyId()), c.replyTo())))
@@ -151,8 +148,7 @@ public final class IdentityEntity
                         u -> persist(new PolicyPut(c.userName(), c.policyName(), c.document()), c.replyTo())))
                 .onCommand(DeletePolicy.class, (s, c) -> withUser(s, c.userName(), c.replyTo(), u ->
                         !u.policies().containsKey(c.policyName())
-                                ? Effect().reply(c.replyTo(), Replies.error(AwsError.NoSuchEntity,
-                                        "The user policy with name " + c.policyName() + " cannot be found."))
+                                ? Effect().reply(c.replyTo(), StatusReply.error(AwsError.NoSuchEntity.exception("The user policy with name " + c.policyName() + " cannot be found.")))
                                 : persist(new PolicyDeleted(c.userName(), c.policyName()), c.replyTo())))
                 .onCommand(Read.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(s)))
                 .build();
@@ -161,8 +157,7 @@ public final class IdentityEntity
     private ReplyEffect<Event, State> onDeleteUser(State s, DeleteUser c) {
         return withUser(s, c.userName(), c.replyTo(), u -> {
             if (!u.accessKeys().isEmpty() || !u.policies().isEmpty()) {
-                return Effect().reply(c.replyTo(), Replies.error(AwsError.DeleteConflict,
-                        "Cannot delete entity, must delete " + (u.accessKeys().isEmpty() ? "policies" : "access keys") + " first."));
+                return Effect().reply(c.replyTo(), StatusReply.error(AwsError.DeleteConflict.exception("Cannot delete entity, must delete " + (u.accessKeys().isEmpty() ? "policies" : "access keys") + " first.")));
             }
             return persist(new UserDeleted(c.userName()), c.replyTo());
         });
@@ -176,7 +171,7 @@ public final class IdentityEntity
                                                java.util.function.Function<User, ReplyEffect<Event, State>> then) {
         User u = userName == null ? null : s.users().get(userName);
         if (u == null) {
-            return Effect().reply(replyTo, Replies.error(AwsError.NoSuchEntity, "The user with name " + userName + " cannot be found."));
+            return Effect().reply(replyTo, StatusReply.error(AwsError.NoSuchEntity.exception("The user with name " + userName + " cannot be found.")));
         }
         return then.apply(u);
     }
@@ -185,8 +180,7 @@ public final class IdentityEntity
                                               java.util.function.Supplier<ReplyEffect<Event, State>> then) {
         return withUser(s, userName, replyTo, u -> u.accessKeys().stream().anyMatch(k -> k.accessKeyId().equals(keyId))
                 ? then.get()
-                : Effect().reply(replyTo, Replies.error(AwsError.NoSuchEntity,
-                        "The Access Key with id " + keyId + " cannot be found.")));
+                : Effect().reply(replyTo, StatusReply.error(AwsError.NoSuchEntity.exception("The Access Key with id " + keyId + " cannot be found."))));
     }
 
     // ---- event handlers (pure)

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.sluice.node.CborSerializable;
 import io.sluice.node.Entities;
-import io.sluice.node.Replies;
 import io.sluice.protocol.AwsError;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -109,19 +108,16 @@ public final class KeyCatalog
                         return Effect().reply(c.replyTo(), StatusReply.ack());
                     }
                     if (existing != null && !c.replace()) {
-                        return Effect().reply(c.replyTo(), Replies.error(AwsError.AlreadyExistsException,
-                                "An alias with the name " + aliasArn(c.aliasName()) + " already exists"));
+                        return Effect().reply(c.replyTo(), StatusReply.error(AwsError.AlreadyExistsException.exception("An alias with the name " + aliasArn(c.aliasName()) + " already exists")));
                     }
                     if (existing == null && c.replace()) {
-                        return Effect().reply(c.replyTo(), Replies.error(AwsError.NotFoundException,
-                                "Alias " + aliasArn(c.aliasName()) + " is not found."));
+                        return Effect().reply(c.replyTo(), StatusReply.error(AwsError.NotFoundException.exception("Alias " + aliasArn(c.aliasName()) + " is not found.")));
                     }
                     return Effect().persist(new AliasSet(c.aliasName(), c.keyId(), clock.millis()))
                             .thenReply(c.replyTo(), st -> StatusReply.ack());
                 })
                 .onCommand(DeleteAlias.class, (s, c) -> !s.aliases().containsKey(c.aliasName())
-                        ? Effect().reply(c.replyTo(), Replies.error(AwsError.NotFoundException,
-                                "Alias " + aliasArn(c.aliasName()) + " is not found."))
+                        ? Effect().reply(c.replyTo(), StatusReply.error(AwsError.NotFoundException.exception("Alias " + aliasArn(c.aliasName()) + " is not found.")))
                         : Effect().persist(new AliasDeleted(c.aliasName())).thenReply(c.replyTo(), st -> StatusReply.ack()))
                 .onCommand(Read.class, (s, c) -> Effect().reply(c.replyTo(), s))
                 .build();

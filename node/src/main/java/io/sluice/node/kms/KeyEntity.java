@@ -5,7 +5,6 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.sluice.node.CborSerializable;
 import io.sluice.node.Entities;
 import io.sluice.node.NodeSettings;
-import io.sluice.node.Replies;
 import io.sluice.node.crypto.RootKey;
 import io.sluice.protocol.AwsError;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -175,7 +174,7 @@ public final class KeyEntity
         builder.forStateType(Present.class)
                 .onCommand(Create.class, (s, c) -> c.ifAbsent()
                         ? Effect().reply(c.replyTo(), StatusReply.success(s.key()))
-                        : Effect().reply(c.replyTo(), Replies.error(AwsError.AlreadyExistsException, "Key " + arn + " already exists.")))
+                        : Effect().reply(c.replyTo(), StatusReply.error(AwsError.AlreadyExistsException.exception("Key " + arn + " already exists."))))
                 .onAnyCommand(this::onPresent);
         return builder.build();
     }
@@ -222,7 +221,7 @@ public final class KeyEntity
         }
         if (cmd instanceof CancelDeletion c) {
             if (!key.keyState().equals("PendingDeletion")) {
-                return Effect().reply(c.replyTo(), Replies.error(AwsError.KMSInvalidStateException, arn + " is not pending deletion."));
+                return Effect().reply(c.replyTo(), StatusReply.error(AwsError.KMSInvalidStateException.exception(arn + " is not pending deletion.")));
             }
             return Effect().persist(new DeletionCancelled()).thenReply(c.replyTo(), KeyEntity::view);
         }
@@ -253,20 +252,20 @@ public final class KeyEntity
     }
 
     private <T> StatusReply<T> notFound() {
-        return Replies.error(AwsError.NotFoundException, "Key '" + arn + "' does not exist");
+        return StatusReply.error(AwsError.NotFoundException.exception("Key '" + arn + "' does not exist"));
     }
 
     private <T> StatusReply<T> pendingDeletion() {
-        return Replies.error(AwsError.KMSInvalidStateException, arn + " is pending deletion.");
+        return StatusReply.error(AwsError.KMSInvalidStateException.exception(arn + " is pending deletion."));
     }
 
     private <T> StatusReply<T> notEnabled(KeyView key) {
         return key.keyState().equals("PendingDeletion") ? pendingDeletion()
-                : Replies.error(AwsError.DisabledException, arn + " is disabled.");
+                : StatusReply.error(AwsError.DisabledException.exception(arn + " is disabled."));
     }
 
     private <T> StatusReply<T> awsManaged() {
-        return Replies.error(AwsError.UnsupportedOperationException, arn + " is an AWS managed key and cannot be changed.");
+        return StatusReply.error(AwsError.UnsupportedOperationException.exception(arn + " is an AWS managed key and cannot be changed."));
     }
 
     // ---- events (pure)

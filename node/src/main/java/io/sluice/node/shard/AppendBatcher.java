@@ -2,7 +2,6 @@ package io.sluice.node.shard;
 
 import io.sluice.node.Futures;
 import io.sluice.node.NodeSettings;
-import io.sluice.node.Replies;
 import io.sluice.node.Timings;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.kinesis.HashKeys;
@@ -96,9 +95,8 @@ public final class AppendBatcher extends AbstractBehavior<AppendBatcher.Command>
         if (q.waitingBytes + bytes > maxWaitingBytes
                 || (q.inFlight && System.nanoTime() - q.inFlightSince > settings.maxAppendWait().toNanos())) {
             timings.count("journal.refusedRequests", 1);
-            e.replyTo().tell(Replies.error(AwsError.ProvisionedThroughputExceededException,
-                    "Rate exceeded for shard " + HashKeys.shardId(e.shardIndex()) + " in stream " + e.streamName()
-                            + " under account " + settings.accountId() + "."));
+            e.replyTo().tell(StatusReply.error(AwsError.ProvisionedThroughputExceededException.exception("Rate exceeded for shard " + HashKeys.shardId(e.shardIndex()) + " in stream " + e.streamName()
+                            + " under account " + settings.accountId() + ".")));
             return this;
         }
         q.waiting.add(e);

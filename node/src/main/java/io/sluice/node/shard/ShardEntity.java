@@ -6,7 +6,6 @@ import io.sluice.node.CborSerializable;
 import io.sluice.node.Entities;
 import io.sluice.node.Futures;
 import io.sluice.node.NodeSettings;
-import io.sluice.node.Replies;
 import io.sluice.node.Timings;
 import io.sluice.protocol.AwsError;
 import org.apache.pekko.Done;
@@ -237,7 +236,7 @@ public final class ShardEntity
 
     private ReplyEffect<Event, State> onAppend(State state, Append cmd) {
         if (cmd.records().isEmpty()) {
-            return Effect().reply(cmd.replyTo(), Replies.error(AwsError.InvalidArgumentException, "No records to append"));
+            return Effect().reply(cmd.replyTo(), StatusReply.error(AwsError.InvalidArgumentException.exception("No records to append")));
         }
         long eventSeqNr = lastSequenceNumber(context) + 1;
         // arrival times never go back within a shard, even if a new owner's clock is behind

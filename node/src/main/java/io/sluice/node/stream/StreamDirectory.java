@@ -1,8 +1,8 @@
 package io.sluice.node.stream;
 
+import io.sluice.protocol.ApiException;
 import io.sluice.node.Futures;
 import io.sluice.node.NodeSettings;
-import io.sluice.node.Replies;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
@@ -37,7 +37,7 @@ public final class StreamDirectory {
                     }
                 })
                 .exceptionally(failure -> {
-                    throw Replies.toApiException(failure);
+                    throw ApiException.of(failure);
                 });
     }
 

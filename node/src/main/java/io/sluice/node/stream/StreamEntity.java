@@ -5,7 +5,6 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.sluice.node.CborSerializable;
 import io.sluice.node.Entities;
 import io.sluice.node.NodeSettings;
-import io.sluice.node.Replies;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.kinesis.HashKeys;
 import org.apache.pekko.Done;
@@ -226,9 +225,9 @@ public final class StreamEntity
                 .onCommand(StopEncryption.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
                 .onCommand(Settle.class, (s, c) -> Effect().noReply());
         builder.forStateType(Present.class)
-                .onCommand(Create.class, (s, c) -> Effect().reply(c.replyTo(), Replies.error(
-                        AwsError.ResourceInUseException,
-                        "Stream " + streamName + " under account " + settings.accountId() + " already exists.")))
+                .onCommand(Create.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.error(
+                        AwsError.ResourceInUseException.exception(
+                        "Stream " + streamName + " under account " + settings.accountId() + " already exists."))))
                 .onCommand(Describe.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(s.info())))
                 .onCommand(Delete.class, this::onDelete)
                 .onCommand(ChangeRetention.class, this::onChangeRetention)
@@ -243,11 +242,10 @@ public final class StreamEntity
     private ReplyEffect<Event, State> onCreate(Absent state, Create cmd) {
         int shards = cmd.shardCount();
         if (cmd.openShardsInAccount() + shards > settings.shardLimit()) {
-            return Effect().reply(cmd.replyTo(), Replies.error(AwsError.LimitExceededException,
-                    "This request would exceed the shard limit for the account " + settings.accountId()
+            return Effect().reply(cmd.replyTo(), StatusReply.error(AwsError.LimitExceededException.exception("This request would exceed the shard limit for the account " + settings.accountId()
                             + " in " + settings.region() + ". Current shard count for the account: "
                             + cmd.openShardsInAccount() + ". Limit: " + settings.shardLimit()
-                            + ". Number of additional shards that would have resulted from this request: " + shards + "."));
+                            + ". Number of additional shards that would have resulted from this request: " + shards + ".")));
         }
         List<ShardRange> ranges = new ArrayList<>(shards);
         List<BigInteger[]> even = HashKeys.evenRanges(shards);
@@ -277,16 +275,14 @@ public final class StreamEntity
         }
         int current = info.retentionHours();
         if (cmd.increase() && cmd.hours() < current) {
-            return Effect().reply(cmd.replyTo(), Replies.error(AwsError.InvalidArgumentException,
-                    "Requested retention period (" + cmd.hours() + " hours) for stream " + streamName
+            return Effect().reply(cmd.replyTo(), StatusReply.error(AwsError.InvalidArgumentException.exception("Requested retention period (" + cmd.hours() + " hours) for stream " + streamName
                             + " can not be shorter than existing retention period (" + current
-                            + " hours). Use DecreaseRetentionPeriod API."));
+                            + " hours). Use DecreaseRetentionPeriod API.")));
         }
         if (!cmd.increase() && cmd.hours() > current) {
-            return Effect().reply(cmd.replyTo(), Replies.error(AwsError.InvalidArgumentException,
-                    "Requested retention period (" + cmd.hours() + " hours) for stream " + streamName
+            return Effect().reply(cmd.replyTo(), StatusReply.error(AwsError.InvalidArgumentException.exception("Requested retention period (" + cmd.hours() + " hours) for stream " + streamName
                             + " can not be longer than existing retention period (" + current
-                            + " hours). Use IncreaseRetentionPeriod API."));
+                            + " hours). Use IncreaseRetentionPeriod API.")));
         }
         if (cmd.hours() == current) {
             return Effect().reply(cmd.replyTo(), StatusReply.ack());
@@ -298,9 +294,8 @@ public final class StreamEntity
         Map<String, String> merged = new TreeMap<>(state.info().tags());
         merged.putAll(cmd.tags());
         if (merged.size() > 50) {
-            return Effect().reply(cmd.replyTo(), Replies.error(AwsError.InvalidArgumentException,
-                    "Failed to add tags to stream " + streamName + " under account " + settings.accountId()
-                            + " because a given stream cannot have more than 50 tags."));
+            return Effect().reply(cmd.replyTo(), StatusReply.error(AwsError.InvalidArgumentException.exception("Failed to add tags to stream " + streamName + " under account " + settings.accountId()
+                            + " because a given stream cannot have more than 50 tags.")));
         }
         return Effect().persist(new TagsAdded(new TreeMap<>(cmd.tags()))).thenReply(cmd.replyTo(), s -> StatusReply.ack());
     }
@@ -369,14 +364,12 @@ public final class StreamEntity
     }
 
     private <T> StatusReply<T> notFound() {
-        return Replies.error(AwsError.ResourceNotFoundException,
-                "Stream " + streamName + " under account " + settings.accountId() + " not found.");
+        return StatusReply.error(AwsError.ResourceNotFoundException.exception("Stream " + streamName + " under account " + settings.accountId() + " not found."));
     }
 
     private <T> StatusReply<T> notActive(StreamInfo info) {
-        return Replies.error(AwsError.ResourceInUseException,
-                "Stream " + streamName + " under account " + settings.accountId() + " not ACTIVE, instead in state "
-                        + info.status());
+        return StatusReply.error(AwsError.ResourceInUseException.exception("Stream " + streamName + " under account " + settings.accountId() + " not ACTIVE, instead in state "
+                        + info.status()));
     }
 
     // ---- event handlers (pure)

@@ -1,5 +1,7 @@
 package io.sluice.node.kms;
 
+import io.sluice.protocol.AwsError;
+import io.sluice.protocol.ApiException;
 import com.typesafe.config.Config;
 import io.sluice.node.MutableClock;
 import io.sluice.node.NodeSettings;
@@ -38,6 +40,12 @@ class KeyEntityTest {
         key.clear();
     }
 
+    /** The error a rejected command replied with; typed, as it crosses nodes. */
+    private static AwsError rejection(StatusReply<?> reply) {
+        assertTrue(reply.isError(), () -> "expected a rejection, got " + reply);
+        return ((ApiException) reply.getError()).error();
+    }
+
     private StatusReply<KeyEntity.KeyView> run(java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<StatusReply<KeyEntity.KeyView>>, KeyEntity.Command> c) {
         return key.<StatusReply<KeyEntity.KeyView>>runCommand(c::apply).reply();
     }
@@ -62,7 +70,7 @@ class KeyEntityTest {
     @Test
     void refusesASecondCreateUnlessIfAbsent() {
         created();
-        assertTrue(run(r -> new KeyEntity.Create("d", "CUSTOMER", false, r)).getError().getMessage().startsWith("AlreadyExistsException"));
+        assertEquals(AwsError.AlreadyExistsException, rejection(run(r -> new KeyEntity.Create("d", "CUSTOMER", false, r))));
         assertTrue(run(r -> new KeyEntity.Create("d", "CUSTOMER", true, r)).isSuccess());
     }
 
@@ -80,9 +88,9 @@ class KeyEntityTest {
     void disabledKeysCannotRotateAndPendingDeletionCannotBeEnabled() {
         created();
         run(r -> new KeyEntity.SetEnabled(false, r));
-        assertTrue(run(KeyEntity.RotateNow::new).getError().getMessage().startsWith("DisabledException"));
+        assertEquals(AwsError.DisabledException, rejection(run(KeyEntity.RotateNow::new)));
         run(r -> new KeyEntity.ScheduleDeletion(7, r));
-        assertTrue(run(r -> new KeyEntity.SetEnabled(true, r)).getError().getMessage().startsWith("KMSInvalidStateException"));
+        assertEquals(AwsError.KMSInvalidStateException, rejection(run(r -> new KeyEntity.SetEnabled(true, r))));
         assertEquals("Disabled", run(KeyEntity.CancelDeletion::new).getValue().keyState());
     }
 
@@ -93,7 +101,7 @@ class KeyEntityTest {
         assertEquals("PendingDeletion", pending.keyState());
         clock.advance(Duration.ofDays(7).plusMinutes(1));
         var result = key.<StatusReply<KeyEntity.KeyView>>runCommand(KeyEntity.Get::new);
-        assertTrue(result.reply().getError().getMessage().startsWith("NotFoundException"));
+        assertEquals(AwsError.NotFoundException, rejection(result.reply()));
         assertInstanceOf(KeyEntity.MaterialDestroyed.class, result.event());
         assertInstanceOf(KeyEntity.Destroyed.class, result.state());
         key.restart();
@@ -103,7 +111,7 @@ class KeyEntityTest {
     @Test
     void awsManagedKeysCannotBeDeletedOrRotatedByHand() {
         run(r -> new KeyEntity.Create("managed", "AWS", true, r));
-        assertTrue(run(r -> new KeyEntity.ScheduleDeletion(7, r)).getError().getMessage().startsWith("UnsupportedOperationException"));
+        assertEquals(AwsError.UnsupportedOperationException, rejection(run(r -> new KeyEntity.ScheduleDeletion(7, r))));
         assertTrue(run(KeyEntity.RotateNow::new).isError());
     }
 }

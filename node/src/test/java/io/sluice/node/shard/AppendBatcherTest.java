@@ -1,5 +1,6 @@
 package io.sluice.node.shard;
 
+import io.sluice.protocol.ApiException;
 import com.typesafe.config.Config;
 import io.sluice.node.TestConfigs;
 import io.sluice.protocol.AwsError;
@@ -46,8 +47,8 @@ class AppendBatcherTest {
         batcher.tell(enqueue("c", late.ref()));      // the write has been in flight longer than max-append-wait
         StatusReply<AppendBatcher.Landed> refused = late.receiveMessage(Duration.ofMillis(200));
         assertTrue(refused.isError());
-        assertTrue(refused.getError().getMessage().startsWith(AwsError.ProvisionedThroughputExceededException.name()),
-                refused.getError().getMessage());
+        assertEquals(AwsError.ProvisionedThroughputExceededException, ((ApiException) refused.getError()).error(),
+                refused.getError().toString());
 
         // the write completes: the first is acknowledged, the queued one goes out as the next write
         inFlight.replyTo().tell(StatusReply.success(new ShardEntity.AppendAck(1, 1000)));

@@ -1,5 +1,7 @@
 package io.sluice.node.stream;
 
+import io.sluice.protocol.AwsError;
+import io.sluice.protocol.ApiException;
 import com.typesafe.config.Config;
 import io.sluice.node.MutableClock;
 import io.sluice.node.NodeSettings;
@@ -80,7 +82,8 @@ class StreamEntityTest {
         var again = stream.<StatusReply<StreamEntity.StreamInfo>>runCommand(
                 replyTo -> new StreamEntity.Create(1, "PROVISIONED", Map.of(), 0, replyTo));
         assertTrue(again.reply().isError());
-        assertTrue(again.reply().getError().getMessage().startsWith("ResourceInUseException: Stream foo under account"));
+        assertEquals(AwsError.ResourceInUseException, ((ApiException) again.reply().getError()).error());
+        assertTrue(again.reply().getError().getMessage().startsWith("Stream foo under account"));
         assertTrue(again.hasNoEvents());
     }
 
@@ -88,7 +91,7 @@ class StreamEntityTest {
     void enforcesTheAccountShardLimit() {
         var r = stream.<StatusReply<StreamEntity.StreamInfo>>runCommand(
                 replyTo -> new StreamEntity.Create(5, "PROVISIONED", Map.of(), SETTINGS.shardLimit() - 4, replyTo));
-        assertTrue(r.reply().getError().getMessage().startsWith("LimitExceededException:"));
+        assertEquals(AwsError.LimitExceededException, ((ApiException) r.reply().getError()).error());
         assertInstanceOf(StreamEntity.Absent.class, r.state());
     }
 

@@ -1,4 +1,4 @@
-package io.sluice.node.cluster;
+package io.sluice.node.api;
 
 import io.sluice.node.Futures;
 import io.sluice.node.kms.KeyEntity;

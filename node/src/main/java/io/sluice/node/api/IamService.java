@@ -1,8 +1,12 @@
-package io.sluice.node.auth;
+package io.sluice.node.api;
 
+import io.sluice.node.auth.Authorizer;
+import io.sluice.node.auth.Caller;
+import io.sluice.node.auth.IdentityDirectory;
+import io.sluice.node.auth.IdentityEntity;
+import io.sluice.node.auth.PolicyDocument;
 import io.sluice.node.Futures;
 import io.sluice.node.NodeSettings;
-import io.sluice.node.Replies;
 import io.sluice.node.crypto.RootKey;
 import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;
@@ -200,13 +204,13 @@ public final class IamService {
                     if (s != null) directory.update(s);
                 })
                 .exceptionally(f -> {
-                    throw Replies.toApiException(f);
+                    throw ApiException.of(f);
                 });
     }
 
     private CompletionStage<IdentityEntity.State> fresh() {
         return directory.refresh().exceptionally(f -> {
-            throw Replies.toApiException(f);
+            throw ApiException.of(f);
         });
     }
 

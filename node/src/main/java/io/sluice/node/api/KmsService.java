@@ -1,8 +1,11 @@
-package io.sluice.node.kms;
+package io.sluice.node.api;
 
+import io.sluice.protocol.ApiException;
+import io.sluice.node.kms.KeyCatalog;
+import io.sluice.node.kms.KeyEntity;
+import io.sluice.node.kms.KeyRing;
 import io.sluice.node.Futures;
 import io.sluice.node.NodeSettings;
-import io.sluice.node.Replies;
 import io.sluice.node.api.Operation;
 import io.sluice.node.auth.Authorizer;
 import io.sluice.node.auth.Caller;
@@ -100,7 +103,7 @@ public final class KmsService {
                         .<Done>askWithStatus(replyTo -> new KeyCatalog.AddKey(keyId, replyTo), settings.askTimeout()))
                         .thenApply(d -> metadata(view)))
                 .exceptionally(f -> {
-                    throw Replies.toApiException(f);
+                    throw ApiException.of(f);
                 });
     }
 
@@ -164,7 +167,7 @@ public final class KmsService {
             return Futures.direct(KeyCatalog.ref(system, settings.accountId()).<Done>askWithStatus(
                     replyTo -> new KeyCatalog.PutAlias(r.aliasName(), key.keyId(), update, false, replyTo), settings.askTimeout()));
         }).handle((d, f) -> {
-            if (f != null) throw Replies.toApiException(f);
+            if (f != null) throw ApiException.of(f);
             return Map.of();
         });
     }
@@ -175,7 +178,7 @@ public final class KmsService {
         return Futures.direct(KeyCatalog.ref(system, settings.accountId())
                 .<Done>askWithStatus(replyTo -> new KeyCatalog.DeleteAlias(r.aliasName(), replyTo), settings.askTimeout()))
                 .handle((d, f) -> {
-                    if (f != null) throw Replies.toApiException(f);
+                    if (f != null) throw ApiException.of(f);
                     return Map.of();
                 });
     }
@@ -273,7 +276,7 @@ public final class KmsService {
             authorizer.require(caller, action, KeyEntity.arn(settings, keyId));
             return keys.view(keyId);
         }).exceptionally(f -> {
-            throw Replies.toApiException(f);
+            throw ApiException.of(f);
         });
     }
 

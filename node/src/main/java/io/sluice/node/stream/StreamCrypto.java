@@ -1,5 +1,9 @@
-package io.sluice.node.kms;
+package io.sluice.node.stream;
 
+import io.sluice.node.auth.Authorizer;
+import io.sluice.node.auth.PolicyEvaluator;
+import io.sluice.node.kms.KeyEntity;
+import io.sluice.node.kms.KeyRing;
 import io.sluice.node.auth.Caller;
 import io.sluice.node.crypto.CipherFailure;
 import io.sluice.node.crypto.EnvelopeCipher;
@@ -32,25 +36,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * so ciphertext moved to another stream does not open.
  */
 public final class StreamCrypto {
-    /** Who may use a customer key: the IAM layer plugs in here. AWS-managed keys need no permission. */
-    public interface KmsPermissions {
-        boolean mayGenerateDataKey(Caller caller, String keyArn);
-
-        boolean mayDecrypt(Caller caller, String keyArn);
-
-        KmsPermissions ALLOW_ALL = new KmsPermissions() {
-            @Override
-            public boolean mayGenerateDataKey(Caller caller, String keyArn) {
-                return true;
-            }
-
-            @Override
-            public boolean mayDecrypt(Caller caller, String keyArn) {
-                return true;
-            }
-        };
-    }
-
     /** Records ready to store: ciphertext, and the one wrapped data key they reference (index 0). */
     public record Sealed(List<ShardEntity.StoredRecord> records, List<byte[]> dataKeys) {}
 
@@ -70,7 +55,7 @@ public final class StreamCrypto {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final KeyRing keys;
-    private final KmsPermissions permissions;
+    private final Authorizer permissions;
     private final EnvelopeCipher cipher = EnvelopeCipher.standard();
     private final Duration maxAge;
     private final long maxRecords;
@@ -80,7 +65,7 @@ public final class StreamCrypto {
     private final AtomicLong generateDataKeyCalls = new AtomicLong();
     private final AtomicLong decryptCalls = new AtomicLong();
 
-    public StreamCrypto(KeyRing keys, KmsPermissions permissions, Duration maxAge, long maxRecords, String accountId) {
+    public StreamCrypto(KeyRing keys, Authorizer permissions, Duration maxAge, long maxRecords, String accountId) {
         this.keys = keys;
         this.permissions = permissions;
         this.maxAge = maxAge;
@@ -95,7 +80,7 @@ public final class StreamCrypto {
 
     public CompletionStage<Sealed> seal(StreamInfo stream, Caller caller, List<ShardEntity.StoredRecord> plain) {
         return usableKey(stream).thenApply(key -> {
-            if (!key.keyManager().equals("AWS") && !permissions.mayGenerateDataKey(caller, key.arn())) {
+            if (!key.keyManager().equals("AWS") && !allowed(caller, "kms:GenerateDataKey", key.arn())) {
                 throw AwsError.KMSAccessDeniedException.exception("User " + caller.name()
                         + " is not authorized to encrypt records in stream " + streamRef(stream));
             }
@@ -167,7 +152,7 @@ public final class StreamCrypto {
             throw kmsError(f, keyId);
         }).thenApply(key -> {
             checkUsable(key);
-            if (!key.keyManager().equals("AWS") && !permissions.mayDecrypt(caller, key.arn())) {
+            if (!key.keyManager().equals("AWS") && !allowed(caller, "kms:Decrypt", key.arn())) {
                 throw AwsError.KMSAccessDeniedException.exception("User " + caller.name()
                         + " is not authorized to decrypt records in stream " + streamRef(stream));
             }
@@ -203,12 +188,17 @@ public final class StreamCrypto {
     }
 
     private static RuntimeException kmsError(Throwable failure, String keyId) {
-        ApiException api = io.sluice.node.Replies.toApiException(failure);
+        ApiException api = ApiException.of(failure);
         if (api.error() == AwsError.NotFoundException) {
             return AwsError.KMSNotFoundException.exception("The KMS key " + keyId
                     + " does not exist (it may have been deleted; records encrypted under it can no longer be decrypted).");
         }
         return api;
+    }
+
+    /** The caller's own KMS permission on a customer key, which Kinesis SSE uses on the caller's behalf. */
+    private boolean allowed(Caller caller, String action, String keyArn) {
+        return permissions.decide(caller, action, keyArn) == PolicyEvaluator.Decision.ALLOW;
     }
 
     private static Map<String, String> context(StreamInfo stream) {

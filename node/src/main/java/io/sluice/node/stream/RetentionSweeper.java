@@ -1,4 +1,4 @@
-package io.sluice.node.cluster;
+package io.sluice.node.stream;
 
 import io.sluice.node.NodeSettings;
 import io.sluice.node.shard.ShardEntity;

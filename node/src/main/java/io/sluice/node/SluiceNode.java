@@ -3,7 +3,6 @@ package io.sluice.node;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.sluice.node.api.FrontEnd;
-import io.sluice.node.api.KinesisService;
 import io.sluice.node.auth.Authorizer;
 import io.sluice.node.auth.IamBootstrap;
 import io.sluice.node.api.IamService;
@@ -17,7 +16,11 @@ import io.sluice.node.crypto.RootKey;
 import io.sluice.node.kms.KeyCatalog;
 import io.sluice.node.kms.KeyEntity;
 import io.sluice.node.kms.KeyRing;
+import io.sluice.node.api.KinesisRecords;
+import io.sluice.node.api.KinesisStreams;
 import io.sluice.node.api.KmsService;
+import io.sluice.node.api.Operations;
+import io.sluice.node.stream.StreamDirectory;
 import io.sluice.node.stream.StreamCrypto;
 import io.sluice.node.stream.RetentionSweeper;
 import io.sluice.node.shard.AppendBatcher;
@@ -194,9 +197,12 @@ public final class SluiceNode {
             StreamCrypto crypto = new StreamCrypto(keyRing, authorizer,
                     settings.dataKeyMaxAge(), settings.dataKeyMaxRecords(), settings.accountId());
             ShardReader reader = ShardReader.cassandra(system, settings.askTimeout(), settings.maxScanEvents());
-            KinesisService kinesis = new KinesisService(system, settings, clock, batcher, reader, credentials.iteratorSecret(),
-                    keyRing, crypto, authorizer);
-            KmsService kms = new KmsService(system, settings, keyRing, authorizer);
+            StreamDirectory streams = new StreamDirectory(system, settings);
+            Operations operations = new Operations(authorizer, List.of(
+                    new KinesisStreams(system, settings, clock, streams, keyRing).operations(),
+                    new KinesisRecords(system, settings, clock, streams, batcher, reader, credentials.iteratorSecret(), crypto)
+                            .operations(),
+                    new KmsService(system, settings, keyRing).operations()));
             IamService iam = new IamService(system, settings, rootKey, identities, authorizer, clock);
             String bootstrap = system.settings().config().getString("sluice.iam.bootstrap-file");
             CompletionStage<?> identitiesReady = bootstrap.isEmpty() ? CompletableFuture.completedFuture(null)
@@ -205,7 +211,7 @@ public final class SluiceNode {
             SigV4Verifier verifier = SigV4Verifier.forAccount(settings.region(), settings.accountId(), credentials, identities,
                     settings.clockSkew());
             java.util.concurrent.atomic.AtomicBoolean warm = new java.util.concurrent.atomic.AtomicBoolean();
-            FrontEnd frontEnd = new FrontEnd(verifier, kinesis, kms, iam, new ClusterView(system), timings, warm::get, () -> {
+            FrontEnd frontEnd = new FrontEnd(verifier, operations, iam, new ClusterView(system), timings, warm::get, () -> {
                 long[] calls = crypto.kmsCalls();
                 Map<String, Object> stats = new java.util.LinkedHashMap<>();
                 stats.put("node", system.address().toString());

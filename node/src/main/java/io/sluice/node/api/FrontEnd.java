@@ -2,13 +2,11 @@ package io.sluice.node.api;
 
 import io.sluice.node.Timings;
 import io.sluice.node.auth.Caller;
-import io.sluice.node.api.IamService;
-import io.sluice.node.api.ClusterView;
 import io.sluice.node.auth.RequestAuthenticator;
-import io.sluice.node.api.KmsService;
 import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.codec.WireFormat;
+import io.sluice.protocol.sigv4.SigV4;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -32,21 +30,20 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The HTTP front end every node runs: {@code POST /} with {@code X-Amz-Target} naming the
- * operation, the body in JSON 1.1 or CBOR, signed with SigV4. It authenticates, decodes, runs the
- * operation and encodes the answer (or the AWS-shaped error) in the request's format, with a
- * request id on every response. {@code GET /health} answers 200 for load balancers and scripts once
- * the node's {@link io.sluice.node.Warmup} is done.
+ * The HTTP front end every node runs, one front door for every AWS service Sluice speaks: it picks
+ * the request's {@link WireProtocol} (AWS JSON or AWS Query), authenticates the SigV4 signature,
+ * finds the operation in the {@link Operations} table, checks the credential is scoped to that
+ * operation's service, decodes, runs (authorization comes from the table) and encodes the answer
+ * or the AWS-shaped error, with a request id on every response. {@code GET /health} answers 200
+ * for load balancers and scripts once the node's {@link io.sluice.node.Warmup} is done.
  */
 public final class FrontEnd extends AllDirectives {
     private static final Logger log = LoggerFactory.getLogger(FrontEnd.class);
-    private static final String KINESIS_PREFIX = "Kinesis_20131202.";
-    private static final String KMS_PREFIX = "TrentService.";
     private static final Duration BODY_TIMEOUT = Duration.ofSeconds(30);
 
     private final RequestAuthenticator authenticator;
-    private final Map<String, Operation<?>> kinesis;
-    private final Map<String, Operation<?>> kms;
+    private final Operations operations;
+    private final WireProtocol json;
 
     private final java.util.function.Supplier<Map<String, Object>> stats;
     private final Timings timings;
@@ -57,17 +54,17 @@ public final class FrontEnd extends AllDirectives {
     private final java.util.function.BooleanSupplier warm;
 
     /** @param warm whether the node's warm-up is done: until then {@code GET /health} answers 503 */
-    public FrontEnd(RequestAuthenticator authenticator, KinesisService kinesisService, KmsService kmsService,
+    public FrontEnd(RequestAuthenticator authenticator, Operations operations,
                     IamService iamService, ClusterView clusterView, Timings timings,
                     java.util.function.BooleanSupplier warm, java.util.function.Supplier<Map<String, Object>> stats) {
         this.authenticator = authenticator;
+        this.operations = operations;
+        this.json = new AwsJsonProtocol(operations);
         this.warm = warm;
         this.iam = iamService;
         this.clusterView = clusterView;
         this.stats = stats;
         this.timings = timings;
-        this.kinesis = kinesisService.operations();
-        this.kms = kmsService.operations();
     }
 
     public Route route() {
@@ -84,56 +81,68 @@ public final class FrontEnd extends AllDirectives {
                                 HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
                                         WireFormat.JSON.write(view))))))))),
                 // past the server's request-timeout the client gets AWS's retryable 503, not Pekko's plain text
-                withRequestTimeoutResponse(FrontEnd::timedOut, () ->
+                withRequestTimeoutResponse(this::timedOut, () ->
                         extractRequest(request -> extractStrictEntity(BODY_TIMEOUT,
                                 strict -> completeWithFuture(handle(request, strict.getData().toArray()))))));
     }
 
-    private static HttpResponse timedOut(HttpRequest request) {
+    private HttpResponse timedOut(HttpRequest request) {
         ApiException e = AwsError.ServiceUnavailable.exception("The service could not answer in time; retry the request.");
         String requestId = UUID.randomUUID().toString();
-        String mediaType = request.entity().getContentType().mediaType().toString();
-        if (mediaType.startsWith("application/x-www-form-urlencoded") && request.getHeader("X-Amz-Target").isEmpty()) {
+        if (isQuery(request)) {
             return xml(StatusCodes.SERVICE_UNAVAILABLE, requestId, IamService.errorXml(e, requestId));
         }
-        return error(WireFormat.fromContentType(mediaType), requestId, e, e);
+        return json.error(request, e, requestId);
+    }
+
+    /** The Query protocol (IAM, later STS): a form post without X-Amz-Target, answered in XML. */
+    private static boolean isQuery(HttpRequest request) {
+        return request.entity().getContentType().mediaType().toString().startsWith("application/x-www-form-urlencoded")
+                && request.getHeader("X-Amz-Target").isEmpty();
     }
 
     CompletionStage<HttpResponse> handle(HttpRequest request, byte[] body) {
         long start = System.nanoTime();
         String requestId = UUID.randomUUID().toString();
-        String mediaType = request.entity().getContentType().mediaType().toString();
-        WireFormat format = WireFormat.fromContentType(mediaType);
-        // IAM speaks the Query protocol: a form post without X-Amz-Target, answered in XML
-        boolean query = mediaType.startsWith("application/x-www-form-urlencoded")
-                && request.getHeader("X-Amz-Target").isEmpty();
-        if (query) {
+        if (isQuery(request)) {
             return handleQuery(request, body, requestId);
         }
+        WireProtocol protocol = json;
         try {
             String rawTarget = rawRequestTarget(request);
             if (!request.method().value().equals("POST") || !pathOf(rawTarget).equals("/")) {
-                throw AwsError.UnknownOperationException.exception("Sluice serves the AWS JSON protocol: POST / with an X-Amz-Target header.");
+                throw protocol.notServed();
             }
             Caller caller = authenticator.authenticate(request.method().value(), rawTarget, headers(request, body.length), body);
             timings.since("authenticate", start);
-            String target = request.getHeader("X-Amz-Target").map(HttpHeader::value).orElse("");
-            Operation<?> operation = target.startsWith(KINESIS_PREFIX) ? kinesis.get(target.substring(KINESIS_PREFIX.length()))
-                    : target.startsWith(KMS_PREFIX) ? kms.get(target.substring(KMS_PREFIX.length())) : null;
-            if (operation == null) {
-                throw AwsError.UnknownOperationException.exception(target.isEmpty()
-                        ? "Missing X-Amz-Target header." : "Unknown operation " + target + ".");
-            }
-            Object decoded = format.read(body, operation.requestType());
-            String step = "request." + target.substring(target.indexOf('.') + 1);
-            return operation.run(caller, decoded)
-                    .thenApply(result -> ok(format, requestId, result))
-                    .exceptionally(failure -> error(format, requestId, ApiException.of(failure), failure))
+            Operation<?> operation = protocol.operation(request, body);
+            requireScopedTo(request, operation.service());
+            Object input = protocol.input(request, body, operation);
+            String step = "request." + operation.name();
+            return operations.run(operation, caller, input)
+                    .thenApply(result -> protocol.answer(request, operation, result, requestId))
+                    .exceptionally(failure -> failed(protocol, request, requestId, failure))
                     .whenComplete((response, failure) -> timings.since(step, start));
-        } catch (ApiException e) {
-            return CompletableFuture.completedFuture(error(format, requestId, e, e));
         } catch (RuntimeException e) {
-            return CompletableFuture.completedFuture(error(format, requestId, ApiException.of(e), e));
+            return CompletableFuture.completedFuture(failed(protocol, request, requestId, e));
+        }
+    }
+
+    /** The one place a failure becomes an answer: AWS-shaped in the request's protocol, logged when it is Sluice's fault. */
+    private static HttpResponse failed(WireProtocol protocol, HttpRequest request, String requestId, Throwable failure) {
+        ApiException e = ApiException.of(failure);
+        if (e.error().fault() == AwsError.Fault.SERVER) {
+            log.error("Request {} failed", requestId, failure);
+        }
+        return protocol.error(request, e, requestId);
+    }
+
+    /** A signature made for another service does not open this one (AWS checks the credential scope's service too). */
+    private static void requireScopedTo(HttpRequest request, Service service) {
+        String scopeService = request.getHeader("Authorization").map(h -> SigV4.parseAuthorization(h.value()).service()).orElse("");
+        if (!scopeService.equals(service.signingName())) {
+            throw AwsError.InvalidSignatureException.exception("Credential should be scoped to correct service: '"
+                    + service.signingName() + "'. ");
         }
     }
 
@@ -188,26 +197,6 @@ public final class FrontEnd extends AllDirectives {
                 .addHeader(RawHeader.create("x-amzn-RequestId", requestId))
                 .withEntity(HttpEntities.create(ContentTypes.create(org.apache.pekko.http.javadsl.model.MediaTypes.TEXT_XML,
                         org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8), xml));
-    }
-
-    private static HttpResponse ok(WireFormat format, String requestId, Object result) {
-        return HttpResponse.create().withStatus(StatusCodes.OK)
-                .addHeader(RawHeader.create("x-amzn-RequestId", requestId))
-                .withEntity(HttpEntities.create(contentType(format), format.write(result)));
-    }
-
-    private static HttpResponse error(WireFormat format, String requestId, ApiException e, Throwable cause) {
-        if (e.error().status() >= 500) {
-            log.error("Request {} failed", requestId, cause);
-        }
-        return HttpResponse.create().withStatus(e.error().status())
-                .addHeader(RawHeader.create("x-amzn-RequestId", requestId))
-                .addHeader(RawHeader.create("x-amzn-ErrorType", e.error().wireName()))
-                .withEntity(HttpEntities.create(contentType(format), format.error(e)));
-    }
-
-    private static ContentType contentType(WireFormat format) {
-        return ContentTypes.parse(format.contentType());
     }
 
     /** The request target exactly as the client sent it (SigV4 signs that, not a normalised form). */

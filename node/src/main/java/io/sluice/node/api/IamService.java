@@ -192,7 +192,7 @@ public final class IamService {
     }
 
     private CompletionStage<String> guarded(Caller caller, String action, String userName, Body body) {
-        authorizer.require(caller, "iam:" + action, userName == null ? "*" : userArn(userName));
+        authorizer.require(caller, "iam:" + action, userName == null ? "*" : userArn(userName), AwsError.AccessDenied);
         return body.run();
     }
 

@@ -1,14 +1,11 @@
 package io.sluice.node.api;
 
-import io.sluice.protocol.ApiException;
+import io.sluice.node.Futures;
+import io.sluice.node.NodeSettings;
+import io.sluice.node.auth.Caller;
 import io.sluice.node.kms.KeyCatalog;
 import io.sluice.node.kms.KeyEntity;
 import io.sluice.node.kms.KeyRing;
-import io.sluice.node.Futures;
-import io.sluice.node.NodeSettings;
-import io.sluice.node.api.Operation;
-import io.sluice.node.auth.Authorizer;
-import io.sluice.node.auth.Caller;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.Validation;
 import io.sluice.protocol.kms.Kms.*;
@@ -18,13 +15,14 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.regex.Pattern;
+
+import static io.sluice.node.api.Service.KMS;
 
 /**
  * The KMS API ({@code TrentService.*}): symmetric keys, aliases, enable/disable, scheduled
@@ -37,53 +35,78 @@ public final class KmsService {
     private final ActorSystem<?> system;
     private final NodeSettings settings;
     private final KeyRing keys;
-    private final Authorizer authorizer;
 
-    public KmsService(ActorSystem<?> system, NodeSettings settings, KeyRing keys, Authorizer authorizer) {
+    public KmsService(ActorSystem<?> system, NodeSettings settings, KeyRing keys) {
         this.system = system;
         this.settings = settings;
         this.keys = keys;
-        this.authorizer = authorizer;
     }
 
-    public Map<String, Operation<?>> operations() {
-        Map<String, Operation<?>> ops = new LinkedHashMap<>();
-        ops.put("CreateKey", new Operation<>(CreateKeyRequest.class, this::createKey));
-        ops.put("DescribeKey", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(c, "kms:DescribeKey", r.keyId(), null).thenApply(this::metadata)));
-        ops.put("ListKeys", new Operation<>(ListKeysRequest.class, this::listKeys));
-        ops.put("CreateAlias", new Operation<>(AliasRequest.class, (c, r) -> putAlias(c, r, false)));
-        ops.put("UpdateAlias", new Operation<>(AliasRequest.class, (c, r) -> putAlias(c, r, true)));
-        ops.put("DeleteAlias", new Operation<>(AliasRequest.class, this::deleteAlias));
-        ops.put("ListAliases", new Operation<>(ListAliasesRequest.class, this::listAliases));
-        ops.put("EnableKey", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(c, "kms:EnableKey", r.keyId(),
-                replyTo -> new KeyEntity.SetEnabled(true, replyTo)).thenApply(k -> Map.of())));
-        ops.put("DisableKey", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(c, "kms:DisableKey", r.keyId(),
-                replyTo -> new KeyEntity.SetEnabled(false, replyTo)).thenApply(k -> Map.of())));
-        ops.put("ScheduleKeyDeletion", new Operation<>(ScheduleKeyDeletionRequest.class, this::scheduleDeletion));
-        ops.put("CancelKeyDeletion", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(c, "kms:CancelKeyDeletion", r.keyId(),
-                KeyEntity.CancelDeletion::new).thenApply(k -> new KeyIdResponse(k.arn()))));
-        ops.put("EnableKeyRotation", new Operation<>(EnableKeyRotationRequest.class, this::enableRotation));
-        ops.put("DisableKeyRotation", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(c, "kms:DisableKeyRotation", r.keyId(),
-                replyTo -> new KeyEntity.SetRotation(false, 365, replyTo)).thenApply(k -> Map.of())));
-        ops.put("GetKeyRotationStatus", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(c, "kms:GetKeyRotationStatus", r.keyId(), null)
-                .thenApply(k -> new GetKeyRotationStatusResponse(k.rotationEnabled(), k.arn(),
-                        k.rotationEnabled() ? k.rotationPeriodDays() : null,
-                        k.rotationEnabled() ? Instant.ofEpochMilli(k.lastRotatedAtMillis()).plusSeconds(k.rotationPeriodDays() * 86_400L) : null,
-                        null))));
-        ops.put("RotateKeyOnDemand", new Operation<>(KeyIdRequest.class, (c, r) -> keyCommand(c, "kms:RotateKeyOnDemand", r.keyId(),
-                KeyEntity.RotateNow::new).thenApply(k -> new KeyIdResponse(k.arn()))));
-        ops.put("GenerateDataKey", new Operation<>(GenerateDataKeyRequest.class, (c, r) -> generateDataKey(c, r, true)));
-        ops.put("GenerateDataKeyWithoutPlaintext", new Operation<>(GenerateDataKeyRequest.class, (c, r) -> generateDataKey(c, r, false)));
-        ops.put("Encrypt", new Operation<>(EncryptRequest.class, this::encrypt));
-        ops.put("Decrypt", new Operation<>(DecryptRequest.class, this::decrypt));
-        ops.put("ReEncrypt", new Operation<>(ReEncryptRequest.class, this::reEncrypt));
-        return ops;
+    public List<Operation<?>> operations() {
+        return List.of(
+                Operation.of(KMS, "CreateKey", CreateKeyRequest.class, (c, r) -> "*", this::createKey),
+                onKey("DescribeKey", KeyIdRequest.class, KeyIdRequest::keyId, (c, r, arn) -> keys.view(keyId(arn)).thenApply(this::metadata)),
+                Operation.of(KMS, "ListKeys", ListKeysRequest.class, (c, r) -> "*", this::listKeys),
+                onKey("CreateAlias", AliasRequest.class, AliasRequest::targetKeyId, (c, r, arn) -> putAlias(r, arn, false))
+                        .checkedBy(KmsService::checkAlias),
+                onKey("UpdateAlias", AliasRequest.class, AliasRequest::targetKeyId, (c, r, arn) -> putAlias(r, arn, true))
+                        .checkedBy(KmsService::checkAlias),
+                Operation.of(KMS, "DeleteAlias", AliasRequest.class, (c, r) -> keys.keyArnPrefix() + r.aliasName(), this::deleteAlias)
+                        .checkedBy(r -> new Validation().required("aliasName", r.aliasName()).check()),
+                Operation.of(KMS, "ListAliases", ListAliasesRequest.class, (c, r) -> "*", this::listAliases),
+                onKey("EnableKey", KeyIdRequest.class, KeyIdRequest::keyId, (c, r, arn) -> keys.ask(keyId(arn),
+                        replyTo -> new KeyEntity.SetEnabled(true, replyTo)).thenApply(k -> Map.of())),
+                onKey("DisableKey", KeyIdRequest.class, KeyIdRequest::keyId, (c, r, arn) -> keys.ask(keyId(arn),
+                        replyTo -> new KeyEntity.SetEnabled(false, replyTo)).thenApply(k -> Map.of())),
+                onKey("ScheduleKeyDeletion", ScheduleKeyDeletionRequest.class, ScheduleKeyDeletionRequest::keyId, this::scheduleDeletion)
+                        .checkedBy(r -> pendingWindowDays(r)),
+                onKey("CancelKeyDeletion", KeyIdRequest.class, KeyIdRequest::keyId, (c, r, arn) -> keys.ask(keyId(arn),
+                        KeyEntity.CancelDeletion::new).thenApply(k -> new KeyIdResponse(k.arn()))),
+                onKey("EnableKeyRotation", EnableKeyRotationRequest.class, EnableKeyRotationRequest::keyId, this::enableRotation)
+                        .checkedBy(r -> new Validation().range("rotationPeriodInDays", r.rotationPeriodInDays(), 90, 2560).check()),
+                onKey("DisableKeyRotation", KeyIdRequest.class, KeyIdRequest::keyId, (c, r, arn) -> keys.ask(keyId(arn),
+                        replyTo -> new KeyEntity.SetRotation(false, 365, replyTo)).thenApply(k -> Map.of())),
+                onKey("GetKeyRotationStatus", KeyIdRequest.class, KeyIdRequest::keyId, (c, r, arn) -> keys.view(keyId(arn))
+                        .thenApply(k -> new GetKeyRotationStatusResponse(k.rotationEnabled(), k.arn(),
+                                k.rotationEnabled() ? k.rotationPeriodDays() : null,
+                                k.rotationEnabled() ? Instant.ofEpochMilli(k.lastRotatedAtMillis()).plusSeconds(k.rotationPeriodDays() * 86_400L) : null,
+                                null))),
+                onKey("RotateKeyOnDemand", KeyIdRequest.class, KeyIdRequest::keyId, (c, r, arn) -> keys.ask(keyId(arn),
+                        KeyEntity.RotateNow::new).thenApply(k -> new KeyIdResponse(k.arn()))),
+                onKey("GenerateDataKey", GenerateDataKeyRequest.class, GenerateDataKeyRequest::keyId,
+                        (c, r, arn) -> generateDataKey(r, arn, true)).checkedBy(KmsService::dataKeyBytes),
+                onKey("GenerateDataKeyWithoutPlaintext", GenerateDataKeyRequest.class, GenerateDataKeyRequest::keyId,
+                        (c, r, arn) -> generateDataKey(r, arn, false)).checkedBy(KmsService::dataKeyBytes),
+                onKey("Encrypt", EncryptRequest.class, EncryptRequest::keyId, this::encrypt).checkedBy(KmsService::checkEncrypt),
+                Operation.resolving(KMS, "Decrypt", DecryptRequest.class,
+                                (c, r) -> keyOfBlob(r.ciphertextBlob(), r.keyId()), this::decrypt)
+                        .checkedBy(r -> new Validation().required("ciphertextBlob", r.ciphertextBlob()).check()),
+                Operation.resolving(KMS, "ReEncrypt", ReEncryptRequest.class,
+                                (c, r) -> keyOfBlob(r.ciphertextBlob(), r.sourceKeyId()), this::reEncrypt)
+                        .authorizedAs("kms:ReEncryptFrom")
+                        .alsoRequires("kms:ReEncryptTo", (c, r) -> keyArn(r.destinationKeyId()))
+                        .checkedBy(r -> new Validation().required("destinationKeyId", r.destinationKeyId())
+                                .required("ciphertextBlob", r.ciphertextBlob()).check()));
+    }
+
+    /** An operation on one key, named in the request by id, ARN, alias name or alias ARN; authorized on the key's ARN. */
+    private <Q> Operation<Q> onKey(String name, Class<Q> type, java.util.function.Function<Q, String> reference,
+                                   Operation.Handler<Q> handler) {
+        return Operation.resolving(KMS, name, type, (caller, request) -> keyArn(reference.apply(request)), handler);
+    }
+
+    private CompletionStage<String> keyArn(String reference) {
+        new Validation().required("keyId", reference).length("keyId", reference, 1, 2048).check();
+        return keys.keyIdOf(reference).thenApply(id -> KeyEntity.arn(settings, id));
+    }
+
+    private static String keyId(String keyArn) {
+        return keyArn.substring(keyArn.lastIndexOf('/') + 1);
     }
 
     // ---- keys
 
-    private CompletionStage<?> createKey(Caller caller, CreateKeyRequest r) {
-        authorizer.require(caller, "kms:CreateKey", "*");
+    private CompletionStage<?> createKey(Caller caller, CreateKeyRequest r, String arn) {
         new Validation().length("description", r.description(), 0, 8192)
                 .oneOf("keyUsage", r.keyUsage(), List.of("SIGN_VERIFY", "ENCRYPT_DECRYPT", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"))
                 .check();
@@ -101,10 +124,7 @@ public final class KmsService {
         return keys.ask(keyId, replyTo -> new KeyEntity.Create(r.description(), "CUSTOMER", false, replyTo))
                 .thenCompose(view -> Futures.direct(KeyCatalog.ref(system, settings.accountId())
                         .<Done>askWithStatus(replyTo -> new KeyCatalog.AddKey(keyId, replyTo), settings.askTimeout()))
-                        .thenApply(d -> metadata(view)))
-                .exceptionally(f -> {
-                    throw ApiException.of(f);
-                });
+                        .thenApply(d -> metadata(view)));
     }
 
     private KeyMetadataResponse metadata(KeyEntity.KeyView k) {
@@ -116,18 +136,7 @@ public final class KmsService {
                 pending ? k.pendingWindowDays() : null));
     }
 
-    /** Resolves the reference, then sends the command (or just reads the key when command is null). */
-    private CompletionStage<KeyEntity.KeyView> keyCommand(Caller caller, String action, String reference,
-            java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<org.apache.pekko.pattern.StatusReply<KeyEntity.KeyView>>, KeyEntity.Command> command) {
-        new Validation().required("keyId", reference).length("keyId", reference, 1, 2048).check();
-        return keys.keyIdOf(reference).thenCompose(id -> {
-            authorizer.require(caller, action, KeyEntity.arn(settings, id));
-            return command == null ? keys.view(id) : keys.ask(id, command);
-        });
-    }
-
-    private CompletionStage<?> listKeys(Caller caller, ListKeysRequest r) {
-        authorizer.require(caller, "kms:ListKeys", "*");
+    private CompletionStage<?> listKeys(Caller caller, ListKeysRequest r, String arn) {
         new Validation().range("limit", r.limit(), 1, 1000).check();
         int limit = r.limit() == null ? 100 : r.limit();
         int start = marker(r.marker());
@@ -150,7 +159,7 @@ public final class KmsService {
 
     // ---- aliases
 
-    private CompletionStage<?> putAlias(Caller caller, AliasRequest r, boolean update) {
+    private static void checkAlias(AliasRequest r) {
         new Validation().required("aliasName", r.aliasName()).length("aliasName", r.aliasName(), 1, 256)
                 .required("targetKeyId", r.targetKeyId()).length("targetKeyId", r.targetKeyId(), 1, 2048).check();
         if (!ALIAS_NAME.matcher(r.aliasName()).matches()) {
@@ -160,31 +169,25 @@ public final class KmsService {
         if (r.aliasName().startsWith("alias/aws/")) {
             throw AwsError.InvalidAliasNameException.exception("Cannot create alias with prefix 'alias/aws/'");
         }
-        return keyCommand(caller, update ? "kms:UpdateAlias" : "kms:CreateAlias", r.targetKeyId(), null).thenCompose(key -> {
+    }
+
+    private CompletionStage<?> putAlias(AliasRequest r, String keyArn, boolean update) {
+        return keys.view(keyId(keyArn)).thenCompose(key -> {
             if (key.keyManager().equals("AWS")) {
                 throw AwsError.UnsupportedOperationException.exception("Aliases cannot point to AWS managed keys.");
             }
             return Futures.direct(KeyCatalog.ref(system, settings.accountId()).<Done>askWithStatus(
                     replyTo -> new KeyCatalog.PutAlias(r.aliasName(), key.keyId(), update, false, replyTo), settings.askTimeout()));
-        }).handle((d, f) -> {
-            if (f != null) throw ApiException.of(f);
-            return Map.of();
-        });
+        }).thenApply(d -> Map.of());
     }
 
-    private CompletionStage<?> deleteAlias(Caller caller, AliasRequest r) {
-        new Validation().required("aliasName", r.aliasName()).check();
-        authorizer.require(caller, "kms:DeleteAlias", keys.keyArnPrefix() + r.aliasName());
+    private CompletionStage<?> deleteAlias(Caller caller, AliasRequest r, String aliasArn) {
         return Futures.direct(KeyCatalog.ref(system, settings.accountId())
                 .<Done>askWithStatus(replyTo -> new KeyCatalog.DeleteAlias(r.aliasName(), replyTo), settings.askTimeout()))
-                .handle((d, f) -> {
-                    if (f != null) throw ApiException.of(f);
-                    return Map.of();
-                });
+                .thenApply(d -> Map.of());
     }
 
-    private CompletionStage<?> listAliases(Caller caller, ListAliasesRequest r) {
-        authorizer.require(caller, "kms:ListAliases", "*");
+    private CompletionStage<?> listAliases(Caller caller, ListAliasesRequest r, String arn) {
         new Validation().range("limit", r.limit(), 1, 1000).check();
         int limit = r.limit() == null ? 100 : r.limit();
         int start = marker(r.marker());
@@ -205,22 +208,25 @@ public final class KmsService {
 
     // ---- lifecycle
 
-    private CompletionStage<?> scheduleDeletion(Caller caller, ScheduleKeyDeletionRequest r) {
+    private static int pendingWindowDays(ScheduleKeyDeletionRequest r) {
         new Validation().range("pendingWindowInDays", r.pendingWindowInDays(), 1, 365).check();
         int days = r.pendingWindowInDays() == null ? 30 : r.pendingWindowInDays();
         if (days < 7 || days > 30) {
             throw AwsError.ValidationException.exception("PendingWindowInDays must be between 7 and 30 (" + days + " given).");
         }
-        return keyCommand(caller, "kms:ScheduleKeyDeletion", r.keyId(), replyTo -> new KeyEntity.ScheduleDeletion(days, replyTo))
+        return days;
+    }
+
+    private CompletionStage<?> scheduleDeletion(Caller caller, ScheduleKeyDeletionRequest r, String keyArn) {
+        int days = pendingWindowDays(r);
+        return keys.ask(keyId(keyArn), replyTo -> new KeyEntity.ScheduleDeletion(days, replyTo))
                 .thenApply(k -> new ScheduleKeyDeletionResponse(k.arn(), Instant.ofEpochMilli(k.deletionDateMillis()),
                         k.keyState(), k.pendingWindowDays()));
     }
 
-    private CompletionStage<?> enableRotation(Caller caller, EnableKeyRotationRequest r) {
-        new Validation().range("rotationPeriodInDays", r.rotationPeriodInDays(), 90, 2560).check();
+    private CompletionStage<?> enableRotation(Caller caller, EnableKeyRotationRequest r, String keyArn) {
         int days = r.rotationPeriodInDays() == null ? 365 : r.rotationPeriodInDays();
-        return keyCommand(caller, "kms:EnableKeyRotation", r.keyId(), replyTo -> new KeyEntity.SetRotation(true, days, replyTo))
-                .thenApply(k -> Map.of());
+        return keys.ask(keyId(keyArn), replyTo -> new KeyEntity.SetRotation(true, days, replyTo)).thenApply(k -> Map.of());
     }
 
     // ---- cryptography
@@ -236,7 +242,8 @@ public final class KmsService {
         return key;
     }
 
-    private CompletionStage<?> generateDataKey(Caller caller, GenerateDataKeyRequest r, boolean withPlaintext) {
+    /** The data key's length: NumberOfBytes or KeySpec, exactly one of them. */
+    private static int dataKeyBytes(GenerateDataKeyRequest r) {
         new Validation().required("keyId", r.keyId()).range("numberOfBytes", r.numberOfBytes(), 1, 1024)
                 .oneOf("keySpec", r.keySpec(), List.of("AES_256", "AES_128")).check();
         if (r.numberOfBytes() == null && r.keySpec() == null) {
@@ -245,9 +252,12 @@ public final class KmsService {
         if (r.numberOfBytes() != null && r.keySpec() != null) {
             throw AwsError.ValidationException.exception("Please specify either number of bytes or key spec, not both.");
         }
-        int n = r.numberOfBytes() != null ? r.numberOfBytes() : r.keySpec().equals("AES_128") ? 16 : 32;
-        return keyCommand(caller, withPlaintext ? "kms:GenerateDataKey" : "kms:GenerateDataKeyWithoutPlaintext", r.keyId(), null)
-                .thenApply(key -> {
+        return r.numberOfBytes() != null ? r.numberOfBytes() : r.keySpec().equals("AES_128") ? 16 : 32;
+    }
+
+    private CompletionStage<?> generateDataKey(GenerateDataKeyRequest r, String keyArn, boolean withPlaintext) {
+        int n = dataKeyBytes(r);
+        return keys.view(keyId(keyArn)).thenApply(key -> {
             byte[] plaintext = new byte[n];
             RANDOM.nextBytes(plaintext);
             byte[] blob = keys.seal(usable(key), plaintext, r.encryptionContext());
@@ -255,41 +265,40 @@ public final class KmsService {
         });
     }
 
-    private CompletionStage<?> encrypt(Caller caller, EncryptRequest r) {
+    private static void checkEncrypt(EncryptRequest r) {
         new Validation().required("keyId", r.keyId()).required("plaintext", r.plaintext())
                 .bytes("plaintext", r.plaintext(), 4096).check();
         if (r.plaintext().length == 0) {
             throw AwsError.ValidationException.exception("1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length greater than or equal to 1");
         }
-        return keyCommand(caller, "kms:Encrypt", r.keyId(), null).thenApply(key ->
+    }
+
+    private CompletionStage<?> encrypt(Caller caller, EncryptRequest r, String keyArn) {
+        return keys.view(keyId(keyArn)).thenApply(key ->
                 new EncryptResponse(keys.seal(usable(key), r.plaintext(), r.encryptionContext()), key.arn(), "SYMMETRIC_DEFAULT"));
     }
 
-    private CompletionStage<KeyEntity.KeyView> keyOfBlob(Caller caller, String action, byte[] blob, String expectedKey) {
-        new Validation().required("ciphertextBlob", blob).check();
+    /** The ARN of the key a ciphertext blob names, which must be the expected key when the request names one. */
+    private CompletionStage<String> keyOfBlob(byte[] blob, String expectedKey) {
         String keyId = KeyRing.keyIdOfBlob(blob);
         CompletionStage<String> expected = expectedKey == null ? CompletableFuture.completedFuture(keyId) : keys.keyIdOf(expectedKey);
-        return expected.thenCompose(id -> {
+        return expected.thenApply(id -> {
             if (!id.equals(keyId)) {
                 throw AwsError.InvalidCiphertextException.exception("The ciphertext was not encrypted under the key " + expectedKey + ".");
             }
-            authorizer.require(caller, action, KeyEntity.arn(settings, keyId));
-            return keys.view(keyId);
-        }).exceptionally(f -> {
-            throw ApiException.of(f);
+            return KeyEntity.arn(settings, keyId);
         });
     }
 
-    private CompletionStage<?> decrypt(Caller caller, DecryptRequest r) {
-        return keyOfBlob(caller, "kms:Decrypt", r.ciphertextBlob(), r.keyId()).thenApply(key ->
+    private CompletionStage<?> decrypt(Caller caller, DecryptRequest r, String keyArn) {
+        return keys.view(keyId(keyArn)).thenApply(key ->
                 new DecryptResponse(key.arn(), keys.open(usable(key), r.ciphertextBlob(), r.encryptionContext()), "SYMMETRIC_DEFAULT"));
     }
 
-    private CompletionStage<?> reEncrypt(Caller caller, ReEncryptRequest r) {
-        new Validation().required("destinationKeyId", r.destinationKeyId()).check();
-        return keyOfBlob(caller, "kms:ReEncryptFrom", r.ciphertextBlob(), r.sourceKeyId()).thenCompose(source -> {
+    private CompletionStage<?> reEncrypt(Caller caller, ReEncryptRequest r, String sourceArn) {
+        return keys.view(keyId(sourceArn)).thenCompose(source -> {
             byte[] plaintext = keys.open(usable(source), r.ciphertextBlob(), r.sourceEncryptionContext());
-            return keyCommand(caller, "kms:ReEncryptTo", r.destinationKeyId(), null).thenApply(dest -> new ReEncryptResponse(
+            return keyArn(r.destinationKeyId()).thenCompose(dest -> keys.view(keyId(dest))).thenApply(dest -> new ReEncryptResponse(
                     keys.seal(usable(dest), plaintext, r.destinationEncryptionContext()), source.arn(), dest.arn(),
                     "SYMMETRIC_DEFAULT", "SYMMETRIC_DEFAULT"));
         });

@@ -20,11 +20,11 @@ public final class Authorizer {
         return evaluator.evaluate(caller, identities.policies(caller), action, resourceArn);
     }
 
-    public void require(Caller caller, String action, String resourceArn) {
+    /** Refuses with {@code deniedAs} (the error the action's service answers) unless the caller may. */
+    public void require(Caller caller, String action, String resourceArn, AwsError deniedAs) {
         PolicyEvaluator.Decision d = decide(caller, action, resourceArn);
         if (d != PolicyEvaluator.Decision.ALLOW) {
-            AwsError error = action.startsWith("iam:") ? AwsError.AccessDenied : AwsError.AccessDeniedException;
-            throw error.exception(PolicyEvaluator.deniedMessage(caller, action, resourceArn, d));
+            throw deniedAs.exception(PolicyEvaluator.deniedMessage(caller, action, resourceArn, d));
         }
     }
 

@@ -1,6 +1,9 @@
 package io.sluice.node.stream;
 
-import io.sluice.protocol.ApiException;
+import io.sluice.protocol.AwsError;
+import io.sluice.protocol.Validation;
+import io.sluice.protocol.kinesis.Kinesis.StreamAddressed;
+import io.sluice.protocol.kinesis.KinesisLimits;
 import io.sluice.node.Futures;
 import io.sluice.node.NodeSettings;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -35,9 +38,6 @@ public final class StreamDirectory {
                     if (info != null) {
                         cache.put(streamName, new Cached(info, System.nanoTime() + settings.metadataCacheTtl().toNanos()));
                     }
-                })
-                .exceptionally(failure -> {
-                    throw ApiException.of(failure);
                 });
     }
 
@@ -52,5 +52,42 @@ public final class StreamDirectory {
 
     public void forget(String streamName) {
         cache.remove(streamName);
+    }
+
+    /** The stream a request names, by StreamName or StreamARN (which must be of this region and account). */
+    public String nameOf(StreamAddressed r) {
+        new Validation().length("streamName", r.streamName(), 1, 128)
+                .pattern("streamName", r.streamName(), KinesisLimits.STREAM_NAME)
+                .length("streamARN", r.streamARN(), 1, 2048).pattern("streamARN", r.streamARN(), KinesisLimits.STREAM_ARN)
+                .check();
+        if (r.streamName() != null) {
+            return r.streamName();
+        }
+        if (r.streamARN() == null) {
+            throw AwsError.ValidationException.exception("Either StreamName or StreamARN should be provided.");
+        }
+        String arn = r.streamARN();
+        String prefix = settings.streamArn("");
+        if (!arn.startsWith(prefix)) {
+            throw AwsError.ResourceNotFoundException.exception("Stream " + arn + " not found.");
+        }
+        return arn.substring(prefix.length());
+    }
+
+    /**
+     * The resource a stream-addressed request's IAM action applies to: the stream's ARN, or "*" when
+     * it names none (the handler then refuses it with AWS's validation error).
+     */
+    public String resourceOf(StreamAddressed r) {
+        return r.streamName() != null || r.streamARN() != null ? settings.streamArn(nameOf(r)) : "*";
+    }
+
+    /** A stream that may be written to and read from now, or AWS's ResourceNotFoundException. */
+    public StreamEntity.StreamInfo active(StreamEntity.StreamInfo info) {
+        if (!info.acceptsData()) {
+            throw AwsError.ResourceNotFoundException.exception("Stream " + info.name() + " under account "
+                    + settings.accountId() + " not found.");
+        }
+        return info;
     }
 }

@@ -31,13 +31,15 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The two body encodings of the AWS JSON 1.1 protocol family: JSON (the CLI's) and CBOR (the Java
- * SDK's default for Kinesis). They differ only in how blobs and timestamps travel: base64 strings
+ * The body encodings of the AWS JSON protocol family: JSON 1.1 (the CLI's), JSON 1.0 and CBOR (the
+ * Java SDK's default for Kinesis). They differ only in how blobs and timestamps travel: base64 strings
  * and fractional epoch seconds in JSON; byte strings and CBOR tag 1 with epoch milliseconds in CBOR.
  * Responses go back in the format of the request.
  */
 public enum WireFormat {
     JSON("application/x-amz-json-1.1"),
+    /** AWS JSON 1.0 (DynamoDB's): the same body encoding, answered under its own media type. */
+    JSON_1_0("application/x-amz-json-1.0"),
     CBOR("application/x-amz-cbor-1.1");
 
     private final String contentType;
@@ -53,16 +55,17 @@ public enum WireFormat {
         return contentType;
     }
 
-    /** JSON unless the media type names CBOR; AWS also accepts plain JSON media types on JSON services. */
+    /** JSON 1.1 unless the media type names CBOR or JSON 1.0; AWS also accepts plain JSON media types on JSON services. */
     public static WireFormat fromContentType(String mediaType) {
-        return mediaType != null && mediaType.toLowerCase(Locale.ROOT).contains("cbor") ? CBOR : JSON;
+        String type = mediaType == null ? "" : mediaType.toLowerCase(Locale.ROOT);
+        return type.contains("cbor") ? CBOR : type.contains("x-amz-json-1.0") ? JSON_1_0 : JSON;
     }
 
     /** Reads a request body; an empty body is an empty structure, as AWS treats it. */
     public <T> T read(byte[] body, Class<T> type) {
         try {
             if (body.length == 0) {
-                return mapper.readValue(this == JSON ? "{}".getBytes() : new byte[] {(byte) 0xa0}, type);
+                return mapper.readValue(this == CBOR ? new byte[] {(byte) 0xa0} : "{}".getBytes(), type);
             }
             return mapper.readValue(body, type);
         } catch (IOException e) {

@@ -1,0 +1,69 @@
+package io.sluice.node.api;
+
+import io.sluice.protocol.ApiException;
+import io.sluice.protocol.AwsError;
+import io.sluice.protocol.codec.WireFormat;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+
+/**
+ * The AWS JSON protocols (Kinesis and KMS today, DynamoDB's JSON 1.0 next): {@code POST /} with
+ * {@code X-Amz-Target: <prefix>.<Operation>}, the body in JSON or, for Kinesis, CBOR, answered in
+ * the request's encoding. Errors are {@code {"__type": name, "message": text}} with the error's
+ * status and {@code x-amzn-ErrorType}.
+ */
+final class AwsJsonProtocol implements WireProtocol {
+
+    private final Operations operations;
+
+    AwsJsonProtocol(Operations operations) {
+        this.operations = operations;
+    }
+
+    @Override
+    public Operation<?> operation(HttpRequest request, byte[] body) {
+        String target = request.getHeader("X-Amz-Target").map(HttpHeader::value).orElse("");
+        if (target.isEmpty()) {
+            throw AwsError.UnknownOperationException.exception("Missing X-Amz-Target header.");
+        }
+        return operations.byTarget(target)
+                .orElseThrow(() -> AwsError.UnknownOperationException.exception("Unknown operation " + target + "."));
+    }
+
+    @Override
+    public Object input(HttpRequest request, byte[] body, Operation<?> operation) {
+        return format(request).read(body, operation.requestType());
+    }
+
+    @Override
+    public HttpResponse answer(HttpRequest request, Operation<?> operation, Object result, String requestId) {
+        WireFormat format = format(request);
+        return HttpResponse.create().withStatus(StatusCodes.OK)
+                .addHeader(RawHeader.create("x-amzn-RequestId", requestId))
+                .withEntity(HttpEntities.create(ContentTypes.parse(format.contentType()), format.write(result)));
+    }
+
+    @Override
+    public HttpResponse error(HttpRequest request, ApiException e, String requestId) {
+        WireFormat format = format(request);
+        return HttpResponse.create().withStatus(e.error().status())
+                .addHeader(RawHeader.create("x-amzn-RequestId", requestId))
+                .addHeader(RawHeader.create("x-amzn-ErrorType", e.error().wireName()))
+                .withEntity(HttpEntities.create(ContentTypes.parse(format.contentType()), format.error(e)));
+    }
+
+    @Override
+    public ApiException notServed() {
+        return AwsError.UnknownOperationException.exception("Sluice serves the AWS JSON protocol: POST / with an X-Amz-Target header.");
+    }
+
+    private static WireFormat format(HttpRequest request) {
+        return WireFormat.fromContentType(request.entity().getContentType().mediaType().toString());
+    }
+
+}

@@ -1,0 +1,332 @@
+package io.sluice.node.api;
+
+import io.sluice.node.Futures;
+import io.sluice.node.NodeSettings;
+import io.sluice.node.auth.Caller;
+import io.sluice.node.kms.KeyRing;
+import io.sluice.node.stream.StreamCatalog;
+import io.sluice.node.stream.StreamDirectory;
+import io.sluice.node.stream.StreamEntity;
+import io.sluice.node.stream.StreamEntity.StreamInfo;
+import io.sluice.protocol.ApiException;
+import io.sluice.protocol.AwsError;
+import io.sluice.protocol.Page;
+import io.sluice.protocol.Validation;
+import io.sluice.protocol.kinesis.Kinesis.*;
+import io.sluice.protocol.kinesis.KinesisLimits;
+import io.sluice.protocol.kinesis.PageToken;
+import io.sluice.protocol.kinesis.SequenceNumber;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.pattern.StatusReply;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+
+import static io.sluice.node.api.Service.KINESIS;
+
+/**
+ * Kinesis stream administration: create, delete, describe and list streams and shards, retention,
+ * tags, limits and server-side encryption settings. Validates each request as AWS does, asks the
+ * stream entities and shapes the answers; the records themselves are {@link KinesisRecords}.
+ */
+public final class KinesisStreams {
+    private static final Map<String, Object> EMPTY = Map.of();
+
+    private final ActorSystem<?> system;
+    private final ClusterSharding sharding;
+    private final NodeSettings settings;
+    private final Clock clock;
+    private final StreamDirectory streams;
+    private final KeyRing keys;
+
+    public KinesisStreams(ActorSystem<?> system, NodeSettings settings, Clock clock, StreamDirectory streams, KeyRing keys) {
+        this.system = system;
+        this.sharding = ClusterSharding.get(system);
+        this.settings = settings;
+        this.clock = clock;
+        this.streams = streams;
+        this.keys = keys;
+    }
+
+    public List<Operation<?>> operations() {
+        return List.of(
+                Operation.of(KINESIS, "CreateStream", CreateStreamRequest.class,
+                        (c, r) -> r.streamName() == null ? "*" : settings.streamArn(r.streamName()), this::createStream),
+                Operation.of(KINESIS, "DeleteStream", DeleteStreamRequest.class, this::resource,
+                        (c, r, arn) -> change(streams.nameOf(r), StreamEntity.Delete::new)),
+                Operation.of(KINESIS, "DescribeStream", DescribeStreamRequest.class, this::resource, this::describeStream),
+                Operation.of(KINESIS, "DescribeStreamSummary", DescribeStreamSummaryRequest.class, this::resource,
+                        this::describeStreamSummary),
+                Operation.of(KINESIS, "ListStreams", ListStreamsRequest.class, (c, r) -> "*", this::listStreams),
+                Operation.of(KINESIS, "ListShards", ListShardsRequest.class, this::listShardsResource, this::listShards),
+                Operation.of(KINESIS, "IncreaseStreamRetentionPeriod", RetentionPeriodRequest.class, this::resource,
+                        (c, r, arn) -> changeRetention(r, true)),
+                Operation.of(KINESIS, "DecreaseStreamRetentionPeriod", RetentionPeriodRequest.class, this::resource,
+                        (c, r, arn) -> changeRetention(r, false)),
+                Operation.of(KINESIS, "AddTagsToStream", AddTagsToStreamRequest.class, this::resource, this::addTags),
+                Operation.of(KINESIS, "RemoveTagsFromStream", RemoveTagsFromStreamRequest.class, this::resource, this::removeTags),
+                Operation.of(KINESIS, "ListTagsForStream", ListTagsForStreamRequest.class, this::resource, this::listTags),
+                Operation.of(KINESIS, "DescribeLimits", Object.class, (c, r) -> "*", (c, r, arn) -> describeLimits()),
+                Operation.of(KINESIS, "StartStreamEncryption", StreamEncryptionRequest.class, this::resource, this::startEncryption),
+                Operation.of(KINESIS, "StopStreamEncryption", StreamEncryptionRequest.class, this::resource,
+                        (c, r, arn) -> {
+                            String name = streams.nameOf(r);
+                            validateEncryption(r);
+                            return change(name, StreamEntity.StopEncryption::new);
+                        }));
+    }
+
+    private String resource(Caller caller, StreamAddressed r) {
+        return streams.resourceOf(r);
+    }
+
+    /** A ListShards page after the first names its stream only through its NextToken. */
+    private String listShardsResource(Caller caller, ListShardsRequest r) {
+        if (r.nextToken() != null && r.streamName() == null && r.streamARN() == null) {
+            String opened = PageToken.open(r.nextToken(), "shards", clock);
+            return settings.streamArn(opened.substring(0, opened.lastIndexOf('|')));
+        }
+        return streams.resourceOf(r);
+    }
+
+    // ---- stream lifecycle
+
+    private CompletionStage<?> createStream(Caller caller, CreateStreamRequest r, String arn) {
+        String mode = r.streamModeDetails() == null ? null : r.streamModeDetails().streamMode();
+        new Validation()
+                .required("streamName", r.streamName()).length("streamName", r.streamName(), 1, 128)
+                .pattern("streamName", r.streamName(), KinesisLimits.STREAM_NAME)
+                .range("shardCount", r.shardCount(), 1, 100_000)
+                .oneOf("streamModeDetails.streamMode", mode, List.of("PROVISIONED", "ON_DEMAND"))
+                .size("tags", r.tags(), 1, 200)
+                .check();
+        if (mode == null) {
+            mode = r.shardCount() == null ? "ON_DEMAND" : "PROVISIONED";
+        }
+        if (mode.equals("PROVISIONED") && r.shardCount() == null) {
+            throw AwsError.InvalidArgumentException.exception("ShardCount must be specified for streams in PROVISIONED mode.");
+        }
+        int shards = mode.equals("ON_DEMAND") ? settings.onDemandShards() : r.shardCount();
+        String finalMode = mode;
+        Map<String, String> tags = r.tags() == null ? Map.of() : r.tags();
+        return openShardCount().thenCompose(open -> this.<StreamInfo>change(r.streamName(),
+                replyTo -> new StreamEntity.Create(shards, finalMode, tags, open, replyTo)));
+    }
+
+    /**
+     * Sends a change to a stream's entity and answers the empty structure; this node's cached
+     * metadata of the stream is dropped whatever the outcome, so its next read sees the change.
+     */
+    private <T> CompletionStage<?> change(String name, Function<ActorRef<StatusReply<T>>, StreamEntity.Command> command) {
+        return Futures.direct(sharding.entityRefFor(StreamEntity.ENTITY_KEY, name)
+                        .<T>askWithStatus(command::apply, settings.askTimeout()))
+                .whenComplete((done, failure) -> streams.forget(name))
+                .thenApply(done -> EMPTY);
+    }
+
+    private CompletionStage<?> describeStream(Caller caller, DescribeStreamRequest r, String arn) {
+        String name = streams.nameOf(r);
+        new Validation().range("limit", r.limit(), 1, 10_000)
+                .length("exclusiveStartShardId", r.exclusiveStartShardId(), 1, 128)
+                .pattern("exclusiveStartShardId", r.exclusiveStartShardId(), KinesisLimits.STREAM_NAME).check();
+        int limit = r.limit() == null ? 100 : r.limit();
+        return streams.describe(name).thenApply(info -> {
+            Page<Shard> page = Page.after(shards(info), Shard::shardId, r.exclusiveStartShardId(), limit);
+            return new DescribeStreamResponse(new StreamDescription(info.name(), info.arn(), info.status(),
+                    new StreamModeDetails(info.streamMode()), page.items(), page.more(), info.retentionHours(),
+                    Instant.ofEpochMilli(info.createdAtMillis()), List.of(new EnhancedMetrics(List.of())),
+                    info.encryptionType(), info.keyId()));
+        });
+    }
+
+    private CompletionStage<?> describeStreamSummary(Caller caller, DescribeStreamSummaryRequest r, String arn) {
+        return streams.describe(streams.nameOf(r)).thenApply(info -> new DescribeStreamSummaryResponse(
+                new StreamDescriptionSummary(info.name(), info.arn(), info.status(),
+                        new StreamModeDetails(info.streamMode()), info.retentionHours(),
+                        Instant.ofEpochMilli(info.createdAtMillis()), List.of(new EnhancedMetrics(List.of())),
+                        info.encryptionType(), info.keyId(), info.shards().size(), 0)));
+    }
+
+    private CompletionStage<?> listStreams(Caller caller, ListStreamsRequest r, String arn) {
+        new Validation().range("limit", r.limit(), 1, 10_000)
+                .length("exclusiveStartStreamName", r.exclusiveStartStreamName(), 1, 128)
+                .pattern("exclusiveStartStreamName", r.exclusiveStartStreamName(), KinesisLimits.STREAM_NAME)
+                .length("nextToken", r.nextToken(), 1, 1_048_576).check();
+        String after = r.nextToken() != null ? PageToken.open(r.nextToken(), "streams", clock) : r.exclusiveStartStreamName();
+        int limit = r.limit() == null ? 100 : r.limit();
+        return catalog().thenCompose(listing -> {
+            Page<String> names = Page.after(listing.keySet(), name -> name, after, limit);
+            List<CompletableFuture<StreamSummary>> summaries = new ArrayList<>();
+            for (String name : names.items()) {
+                summaries.add(streams.get(name).thenApply(info -> new StreamSummary(info.name(), info.arn(), info.status(),
+                        new StreamModeDetails(info.streamMode()), Instant.ofEpochMilli(info.createdAtMillis())))
+                        .toCompletableFuture());
+            }
+            return CompletableFuture.allOf(summaries.toArray(CompletableFuture[]::new)).thenApply(v -> {
+                List<StreamSummary> list = summaries.stream().map(CompletableFuture::join).toList();
+                String token = names.more() ? PageToken.issue("streams", names.last(), clock) : null;
+                return new ListStreamsResponse(names.items(), names.more(), token, list);
+            });
+        });
+    }
+
+    private CompletionStage<?> listShards(Caller caller, ListShardsRequest r, String arn) {
+        new Validation().range("maxResults", r.maxResults(), 1, 10_000)
+                .length("exclusiveStartShardId", r.exclusiveStartShardId(), 1, 128)
+                .length("nextToken", r.nextToken(), 1, 1_048_576).check();
+        String name;
+        String after = r.exclusiveStartShardId();
+        if (r.nextToken() != null) {
+            if (r.streamName() != null || r.streamARN() != null) {
+                throw AwsError.InvalidArgumentException.exception("NextToken and StreamName cannot be provided together.");
+            }
+            String opened = PageToken.open(r.nextToken(), "shards", clock);
+            int bar = opened.lastIndexOf('|');
+            name = opened.substring(0, bar);
+            after = opened.substring(bar + 1);
+        } else {
+            name = streams.nameOf(r);
+        }
+        if (r.shardFilter() != null && r.shardFilter().type() != null && r.shardFilter().type().equals("AFTER_SHARD_ID")) {
+            if (r.shardFilter().shardId() == null) {
+                throw AwsError.InvalidArgumentException.exception("ShardId must be provided for the AFTER_SHARD_ID ShardFilter.");
+            }
+            after = r.shardFilter().shardId();
+        }
+        int limit = r.maxResults() == null ? 1000 : r.maxResults();
+        String start = after;
+        return streams.describe(name).thenApply(info -> {
+            Page<Shard> page = Page.after(shards(info), Shard::shardId, start, limit);
+            String token = page.more() ? PageToken.issue("shards", name + "|" + page.last().shardId(), clock) : null;
+            return new ListShardsResponse(page.items(), token);
+        });
+    }
+
+    private CompletionStage<?> changeRetention(RetentionPeriodRequest r, boolean increase) {
+        String name = streams.nameOf(r);
+        new Validation().required("retentionPeriodHours", r.retentionPeriodHours()).check();
+        int hours = r.retentionPeriodHours();
+        if (hours < KinesisLimits.MIN_RETENTION_HOURS) {
+            throw AwsError.InvalidArgumentException.exception("Minimum allowed retention period is 24 hours. Requested retention period ("
+                    + hours + " hours) is too short.");
+        }
+        if (hours > KinesisLimits.MAX_RETENTION_HOURS) {
+            throw AwsError.InvalidArgumentException.exception("Maximum allowed retention period is 8760 hours. Requested retention period ("
+                    + hours + " hours) is too long.");
+        }
+        return this.<Done>change(name, replyTo -> new StreamEntity.ChangeRetention(hours, increase, replyTo));
+    }
+
+    // ---- server-side encryption
+
+    private CompletionStage<?> startEncryption(Caller caller, StreamEncryptionRequest r, String arn) {
+        String name = streams.nameOf(r);
+        validateEncryption(r);
+        return keys.keyIdOf(r.keyId())
+                .thenCompose(keys::view)
+                .exceptionally(f -> {
+                    ApiException api = ApiException.of(f);
+                    if (api.error() == AwsError.NotFoundException) {
+                        throw AwsError.KMSNotFoundException.exception("Could not find KMS key " + r.keyId() + ".");
+                    }
+                    throw api;
+                })
+                .thenCompose(key -> {
+                    if (key.keyState().equals("Disabled")) {
+                        throw AwsError.KMSDisabledException.exception("The KMS key " + key.arn() + " is disabled.");
+                    }
+                    if (key.keyState().equals("PendingDeletion")) {
+                        throw AwsError.KMSInvalidStateException.exception("The KMS key " + key.arn() + " is pending deletion.");
+                    }
+                    return this.<Done>change(name, replyTo -> new StreamEntity.StartEncryption(r.keyId(), key.keyId(), replyTo));
+                })
+                // a refused key or a failed ask both leave this node's view of the stream to be read afresh
+                .whenComplete((done, failure) -> streams.forget(name));
+    }
+
+    private static void validateEncryption(StreamEncryptionRequest r) {
+        new Validation().required("encryptionType", r.encryptionType())
+                .oneOf("encryptionType", r.encryptionType(), List.of("NONE", "KMS"))
+                .required("keyId", r.keyId()).length("keyId", r.keyId(), 1, 2048).check();
+        if (!r.encryptionType().equals("KMS")) {
+            throw AwsError.InvalidArgumentException.exception("Encryption type must be KMS.");
+        }
+    }
+
+    // ---- tags
+
+    private CompletionStage<?> addTags(Caller caller, AddTagsToStreamRequest r, String arn) {
+        String name = streams.nameOf(r);
+        new Validation().required("tags", r.tags()).size("tags", r.tags(), 1, 200).check();
+        Validation v = new Validation();
+        r.tags().forEach((k, val) -> v.length("tags", k, 1, 128).required("tags", val).length("tags", val, 0, 256));
+        v.check();
+        return this.<Done>change(name, replyTo -> new StreamEntity.AddTags(r.tags(), replyTo));
+    }
+
+    private CompletionStage<?> removeTags(Caller caller, RemoveTagsFromStreamRequest r, String arn) {
+        String name = streams.nameOf(r);
+        new Validation().required("tagKeys", r.tagKeys()).size("tagKeys", r.tagKeys(), 1, 50).check();
+        return this.<Done>change(name, replyTo -> new StreamEntity.RemoveTags(r.tagKeys(), replyTo));
+    }
+
+    private CompletionStage<?> listTags(Caller caller, ListTagsForStreamRequest r, String arn) {
+        String name = streams.nameOf(r);
+        new Validation().range("limit", r.limit(), 1, 50).length("exclusiveStartTagKey", r.exclusiveStartTagKey(), 1, 128).check();
+        int limit = r.limit() == null ? 50 : r.limit();
+        return streams.describe(name).thenApply(info -> {
+            List<Tag> all = info.tags().entrySet().stream().map(t -> new Tag(t.getKey(), t.getValue())).toList();
+            Page<Tag> page = Page.after(all, Tag::key, r.exclusiveStartTagKey(), limit);
+            return new ListTagsForStreamResponse(page.items(), page.more());
+        });
+    }
+
+    private CompletionStage<?> describeLimits() {
+        return allStreams().thenApply(infos -> {
+            int open = infos.stream().mapToInt(i -> i.shards().size()).sum();
+            int onDemand = (int) infos.stream().filter(i -> i.streamMode().equals("ON_DEMAND")).count();
+            return new DescribeLimitsResponse(settings.shardLimit(), open, onDemand, settings.onDemandStreamLimit());
+        });
+    }
+
+    // ---- helpers
+
+    private CompletionStage<java.util.SortedMap<String, Long>> catalog() {
+        return Futures.direct(StreamCatalog.ref(system, settings.accountId())
+                .<StreamCatalog.Listing>ask(StreamCatalog.ListAll::new, settings.askTimeout()))
+                .thenApply(StreamCatalog.Listing::streams);
+    }
+
+    private CompletionStage<Integer> openShardCount() {
+        return allStreams().thenApply(infos -> infos.stream().mapToInt(i -> i.shards().size()).sum());
+    }
+
+    /** Every catalogued stream that can be described now (one deleted meanwhile is left out, not an error). */
+    private CompletionStage<List<StreamInfo>> allStreams() {
+        return catalog().thenCompose(listing -> {
+            List<CompletableFuture<StreamInfo>> infos = listing.keySet().stream()
+                    .map(n -> streams.get(n).toCompletableFuture()).toList();
+            return CompletableFuture.allOf(infos.toArray(CompletableFuture[]::new))
+                    .handle((v, failure) -> infos.stream().filter(f -> !f.isCompletedExceptionally())
+                            .map(CompletableFuture::join).toList());
+        });
+    }
+
+    private static List<Shard> shards(StreamInfo info) {
+        List<Shard> out = new ArrayList<>(info.shards().size());
+        for (StreamEntity.ShardRange s : info.shards()) {
+            out.add(new Shard(s.shardId(), null, null, new HashKeyRange(s.startingHashKey(), s.endingHashKey()),
+                    new SequenceNumberRange(SequenceNumber.start(s.index()).toString(), null)));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,25 @@
+package io.sluice.protocol.kinesis;
+
+import java.util.List;
+import java.util.regex.Pattern;
+
+/** The Kinesis API model's member patterns and the service's size limits, as AWS documents them. */
+public final class KinesisLimits {
+    private KinesisLimits() {}
+
+    public static final Pattern STREAM_NAME = Pattern.compile("[a-zA-Z0-9_.-]+");
+    public static final Pattern STREAM_ARN = Pattern.compile("arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+");
+    public static final Pattern HASH_KEY = Pattern.compile("0|([1-9]\\d{0,38})");
+    public static final Pattern SEQUENCE_NUMBER = Pattern.compile("0|([1-9]\\d{0,128})");
+    /** Data plus partition key of one record. */
+    public static final int MAX_RECORD_BYTES = 1 << 20;
+    /** Data plus partition keys of one PutRecords request. */
+    public static final int MAX_PUT_RECORDS_BYTES = 5 << 20;
+    public static final int MAX_GET_RECORDS_BYTES = 10 << 20;
+    public static final int MAX_GET_RECORDS_LIMIT = 10_000;
+    public static final int MAX_PUT_RECORDS_ENTRIES = 500;
+    public static final int MIN_RETENTION_HOURS = 24;
+    public static final int MAX_RETENTION_HOURS = 8760;
+    public static final List<String> ITERATOR_TYPES =
+            List.of("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP");
+}

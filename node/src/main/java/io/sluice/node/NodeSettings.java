@@ -34,6 +34,8 @@ public record NodeSettings(
         String rootKey,
         Duration dataKeyMaxAge,
         long dataKeyMaxRecords,
+        int dataKeyCacheEntries,
+        Duration dataKeyCacheSweep,
         Duration identityRefresh,
         Duration warmup) {
 
@@ -66,6 +68,8 @@ public record NodeSettings(
                 c.getString("kms.root-key"),
                 c.getDuration("kms.data-key-max-age"),
                 c.getLong("kms.data-key-max-records"),
+                c.getInt("kms.data-key-cache.max-entries"),
+                c.getDuration("kms.data-key-cache.sweep-interval"),
                 c.getDuration("iam.refresh"),
                 c.getDuration("warmup.duration"));
     }

@@ -13,7 +13,9 @@ import io.sluice.node.auth.SigV4Verifier;
 import io.sluice.node.cluster.CassandraSchema;
 import io.sluice.node.api.ClusterView;
 import io.sluice.node.crypto.RootKey;
+import io.sluice.node.kms.DataKeyCache;
 import io.sluice.node.kms.KeyCatalog;
+import io.sluice.node.kms.KeyChanged;
 import io.sluice.node.kms.KeyEntity;
 import io.sluice.node.kms.KeyRing;
 import io.sluice.node.api.KinesisRecords;
@@ -193,9 +195,11 @@ public final class SluiceNode {
                     "append-batcher");
             IdentityDirectory identities = new IdentityDirectory(system, settings, rootKey, settings.identityRefresh());
             Authorizer authorizer = new Authorizer(identities);
-            KeyRing keyRing = new KeyRing(system, settings, rootKey);
-            StreamCrypto crypto = new StreamCrypto(keyRing, authorizer,
-                    settings.dataKeyMaxAge(), settings.dataKeyMaxRecords(), settings.accountId());
+            var keyChanges = ctx.spawn(KeyChanged.topic(), "key-changes");
+            KeyRing keyRing = new KeyRing(system, settings, rootKey, keyChanges);
+            var dataKeys = ctx.spawn(Behaviors.supervise(DataKeyCache.create(DataKeyCache.Limits.of(settings), keyRing, keyChanges))
+                    .onFailure(SupervisorStrategy.restart()), "data-keys");
+            StreamCrypto crypto = new StreamCrypto(keyRing, dataKeys, system, settings.askTimeout(), authorizer, settings.accountId());
             ShardReader reader = ShardReader.cassandra(system, settings.askTimeout(), settings.maxScanEvents());
             StreamDirectory streams = new StreamDirectory(system, settings);
             Operations operations = new Operations(authorizer, List.of(

@@ -8,8 +8,13 @@ import io.sluice.node.crypto.EnvelopeCipher;
 import io.sluice.node.crypto.RootKey;
 import io.sluice.protocol.AwsError;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.pattern.StatusReply;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +24,8 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -30,6 +37,10 @@ import java.util.regex.Pattern;
  * <p>Blob format: {@code 0x01 | key id (16 bytes) | material version (4) | nonce (12) | AES-GCM(data)},
  * with the header and the canonical encryption context as AAD, so a blob opened under a different
  * context, or with an altered header, fails as InvalidCiphertextException.
+ *
+ * <p>Every key command goes through {@link #ask}; one that may have changed the key is announced
+ * on the {@link KeyChanged} topic, and every node's KeyRing drops its view and material of that
+ * key when it hears of it.
  */
 public final class KeyRing {
     public static final String KINESIS_MANAGED_ALIAS = "alias/aws/kinesis";
@@ -46,12 +57,18 @@ public final class KeyRing {
     private final EnvelopeCipher cipher = EnvelopeCipher.standard();
     private final ConcurrentHashMap<String, Cached> views = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, byte[]> materials = new ConcurrentHashMap<>();
+    private final ActorRef<Topic.Command<KeyChanged>> changes;
 
-    public KeyRing(ActorSystem<?> system, NodeSettings settings, RootKey rootKey) {
+    public KeyRing(ActorSystem<?> system, NodeSettings settings, RootKey rootKey, ActorRef<Topic.Command<KeyChanged>> changes) {
         this.system = system;
         this.sharding = ClusterSharding.get(system);
         this.settings = settings;
         this.rootKey = rootKey;
+        this.changes = changes;
+        changes.tell(Topic.subscribe(system.systemActorOf(Behaviors.<KeyChanged>receiveMessage(c -> {
+            forget(c.keyId());
+            return Behaviors.same();
+        }), "key-ring-changes", Props.empty())));
     }
 
     public String keyArnPrefix() {
@@ -112,23 +129,59 @@ public final class KeyRing {
         return view(keyId);
     }
 
-    public CompletionStage<KeyEntity.KeyView> ask(String keyId,
-            java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<org.apache.pekko.pattern.StatusReply<KeyEntity.KeyView>>, KeyEntity.Command> command) {
+    /**
+     * Sends a command to the key. Any command but a read or a create may have changed the key, and
+     * so may a read that finds it changed (time alone rotates or destroys a key, on whatever command
+     * comes next): those are announced to every node, as is a failure, after which this node, like
+     * every other, forgets what it knew of the key.
+     */
+    public CompletionStage<KeyEntity.KeyView> ask(String keyId, Function<ActorRef<StatusReply<KeyEntity.KeyView>>, KeyEntity.Command> command) {
+        // the command is built inside the ask; its reply cannot arrive before it was built
+        AtomicReference<KeyEntity.Command> sent = new AtomicReference<>();
         return Futures.direct(sharding.entityRefFor(KeyEntity.ENTITY_KEY, keyId)
-                .<KeyEntity.KeyView>askWithStatus(command::apply, settings.askTimeout()))
+                .<KeyEntity.KeyView>askWithStatus(replyTo -> {
+                    KeyEntity.Command c = command.apply(replyTo);
+                    sent.set(c);
+                    return c;
+                }, settings.askTimeout()))
                 .whenComplete((view, failure) -> {
                     if (view != null) {
-                        views.put(keyId, new Cached(view, System.nanoTime() + settings.metadataCacheTtl().toNanos()));
+                        Cached before = views.put(keyId, new Cached(view, System.nanoTime() + settings.metadataCacheTtl().toNanos()));
+                        if (mayHaveChanged(sent.get(), before, view)) {
+                            changes.tell(Topic.publish(new KeyChanged(keyId)));
+                        }
                     } else {
-                        // gone or unreachable: forget what this node knew, including unwrapped material
-                        views.remove(keyId);
-                        String arn = keyArnPrefix() + "key/" + keyId + "#";
-                        materials.keySet().removeIf(k -> k.startsWith(arn));
+                        // gone or unreachable: forget what this node knew, including unwrapped material, everywhere
+                        forget(keyId);
+                        changes.tell(Topic.publish(new KeyChanged(keyId)));
                     }
                 })
                 .exceptionally(failure -> {
                     throw ApiException.of(failure);
                 });
+    }
+
+    /**
+     * A create changes nothing anybody holds (a new key was never cached; creating an existing key
+     * with ifAbsent, as every use of alias/aws/kinesis does, leaves it as it was), so announcing it
+     * would only make every node drop good data keys.
+     */
+    private static boolean mayHaveChanged(KeyEntity.Command command, Cached before, KeyEntity.KeyView after) {
+        if (command instanceof KeyEntity.Create) {
+            return false;
+        }
+        if (command instanceof KeyEntity.Get) {
+            return before != null && (!before.key().keyState().equals(after.keyState())
+                    || before.key().currentVersion() != after.currentVersion());
+        }
+        return true;
+    }
+
+    /** Drops this node's view and unwrapped material of a key. */
+    private void forget(String keyId) {
+        views.remove(keyId);
+        String arn = keyArnPrefix() + "key/" + keyId + "#";
+        materials.keySet().removeIf(k -> k.startsWith(arn));
     }
 
     // ---- blobs

@@ -1,7 +1,9 @@
 package io.sluice.node.stream;
 
+import io.sluice.node.Futures;
 import io.sluice.node.auth.Authorizer;
 import io.sluice.node.auth.PolicyEvaluator;
+import io.sluice.node.kms.DataKeyCache;
 import io.sluice.node.kms.KeyEntity;
 import io.sluice.node.kms.KeyRing;
 import io.sluice.node.auth.Caller;
@@ -12,64 +14,59 @@ import io.sluice.node.shard.ShardReads;
 import io.sluice.node.stream.StreamEntity.StreamInfo;
 import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Server-side encryption of stream records, as Kinesis does it: envelope encryption with data keys
- * from the stream's KMS key. Producers' records are sealed with AES-256-GCM under a data key that
- * is reused for at most {@code dataKeyMaxAge} and {@code dataKeyMaxRecords}, per (key, stream,
- * caller) — so one caller never rides on a data key generated for another. The data key travels
- * wrapped (a KMS blob) with each stored batch; readers unwrap each distinct blob once per caller
- * and cache it for the same time. The stream ARN is the encryption context and the records' AAD,
- * so ciphertext moved to another stream does not open.
+ * from the stream's KMS key. The node's {@link DataKeyCache} hands out the data keys: one per
+ * (key, stream, caller), reused for at most {@code dataKeyMaxAge} and {@code dataKeyMaxRecords}, so
+ * one caller never rides on a data key generated for another; readers' unwrapped keys per (blob,
+ * stream, caller). This class checks key state and the caller's KMS permission, asks the cache once
+ * per call (never per record or per blob), and seals or opens the records itself, off the cache's
+ * thread. The data key travels wrapped (a KMS blob) with each stored batch. The stream ARN is the
+ * encryption context and the records' AAD, so ciphertext moved to another stream does not open.
  */
 public final class StreamCrypto {
     /** Records ready to store: ciphertext, and the one wrapped data key they reference (index 0). */
     public record Sealed(List<ShardEntity.StoredRecord> records, List<byte[]> dataKeys) {}
 
-    private static final class DataKey {
-        final byte[] plaintext;
-        final byte[] blob;
-        final long expiresAtNanos;
-        final AtomicLong uses = new AtomicLong();
-
-        DataKey(byte[] plaintext, byte[] blob, long expiresAtNanos) {
-            this.plaintext = plaintext;
-            this.blob = blob;
-            this.expiresAtNanos = expiresAtNanos;
-        }
-    }
-
-    private static final SecureRandom RANDOM = new SecureRandom();
-
     private final KeyRing keys;
+    private final ActorRef<DataKeyCache.Command> dataKeys;
+    private final ActorSystem<?> system;
+    // the cache replies on its own thread, and Futures.direct runs what follows there: record crypto
+    // hops to the node's dispatcher so the cache never waits behind a batch being sealed or opened
+    private final Executor cryptoThreads;
+    private final Duration askTimeout;
     private final Authorizer permissions;
     private final EnvelopeCipher cipher = EnvelopeCipher.standard();
-    private final Duration maxAge;
-    private final long maxRecords;
     private final String accountId;
-    private final ConcurrentHashMap<String, DataKey> producerKeys = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, DataKey> consumerKeys = new ConcurrentHashMap<>();
     private final AtomicLong generateDataKeyCalls = new AtomicLong();
     private final AtomicLong decryptCalls = new AtomicLong();
 
-    public StreamCrypto(KeyRing keys, Authorizer permissions, Duration maxAge, long maxRecords, String accountId) {
+    public StreamCrypto(KeyRing keys, ActorRef<DataKeyCache.Command> dataKeys, ActorSystem<?> system, Duration askTimeout,
+                        Authorizer permissions, String accountId) {
         this.keys = keys;
+        this.dataKeys = dataKeys;
+        this.system = system;
+        this.cryptoThreads = system.executionContext();
+        this.askTimeout = askTimeout;
         this.permissions = permissions;
-        this.maxAge = maxAge;
-        this.maxRecords = maxRecords;
         this.accountId = accountId;
     }
 
@@ -79,105 +76,117 @@ public final class StreamCrypto {
     }
 
     public CompletionStage<Sealed> seal(StreamInfo stream, Caller caller, List<ShardEntity.StoredRecord> plain) {
-        return usableKey(stream).thenApply(key -> {
+        return usableKey(stream).thenCompose(key -> {
             if (!key.keyManager().equals("AWS") && !allowed(caller, "kms:GenerateDataKey", key.arn())) {
                 throw AwsError.KMSAccessDeniedException.exception("User " + caller.name()
                         + " is not authorized to encrypt records in stream " + streamRef(stream));
             }
-            DataKey dk = producerKey(key, stream, caller, plain.size());
+            return Futures.direct(AskPattern.<DataKeyCache.Command, DataKeyCache.DataKey>askWithStatus(dataKeys,
+                    replyTo -> new DataKeyCache.ProducerKey(key, context(stream), caller.arn(), plain.size(), replyTo),
+                    askTimeout, system.scheduler()));
+        }).thenApplyAsync(dk -> {
+            if (dk.generated()) generateDataKeyCalls.incrementAndGet();
             byte[] aad = stream.arn().getBytes(StandardCharsets.UTF_8);
             List<ShardEntity.StoredRecord> out = new ArrayList<>(plain.size());
-            for (ShardEntity.StoredRecord r : plain) {
-                byte[] nonce = EnvelopeCipher.newNonce();
-                out.add(new ShardEntity.StoredRecord(r.partitionKey(), cipher.seal(dk.plaintext, nonce, r.data(), aad), 0, nonce));
+            try {
+                for (ShardEntity.StoredRecord r : plain) {
+                    byte[] nonce = EnvelopeCipher.newNonce();
+                    out.add(new ShardEntity.StoredRecord(r.partitionKey(), cipher.seal(dk.plaintext(), nonce, r.data(), aad), 0, nonce));
+                }
+            } finally {
+                Arrays.fill(dk.plaintext(), (byte) 0);
             }
-            return new Sealed(out, List.of(dk.blob));
-        });
+            return new Sealed(out, List.of(dk.blob()));
+        }, cryptoThreads);
     }
 
     /** Plaintext of each record, in order; records stored without encryption pass through. */
     public CompletionStage<List<byte[]>> open(StreamInfo stream, Caller caller, List<ShardReads.ReadRecord> records) {
-        Map<String, byte[]> distinct = new HashMap<>();
+        Map<String, byte[]> distinct = new LinkedHashMap<>();
         for (ShardReads.ReadRecord r : records) {
             if (r.wrappedKey() != null) distinct.putIfAbsent(Base64.getEncoder().encodeToString(r.wrappedKey()), r.wrappedKey());
         }
         if (distinct.isEmpty()) {
             return CompletableFuture.completedFuture(records.stream().map(ShardReads.ReadRecord::data).toList());
         }
-        Map<String, CompletableFuture<byte[]>> dataKeys = new HashMap<>();
-        distinct.forEach((b64, blob) -> dataKeys.put(b64, consumerKey(stream, caller, b64, blob).toCompletableFuture()));
-        return CompletableFuture.allOf(dataKeys.values().toArray(CompletableFuture[]::new)).thenApply(v -> {
+        List<String> blobIds = new ArrayList<>(distinct.keySet());
+        return decryptableKeys(stream, caller, distinct).thenCompose(wrapped ->
+                Futures.direct(AskPattern.<DataKeyCache.Command, DataKeyCache.Unwrapped>askWithStatus(dataKeys,
+                        replyTo -> new DataKeyCache.ConsumerKeys(wrapped, context(stream), caller.arn(), replyTo),
+                        askTimeout, system.scheduler()))
+        ).thenApplyAsync(unwrapped -> {
+            decryptCalls.addAndGet(unwrapped.unwrapped());
+            Map<String, byte[]> dataKeyOf = new HashMap<>();
+            for (int i = 0; i < blobIds.size(); i++) dataKeyOf.put(blobIds.get(i), unwrapped.plaintexts().get(i));
             byte[] aad = stream.arn().getBytes(StandardCharsets.UTF_8);
             List<byte[]> out = new ArrayList<>(records.size());
-            for (ShardReads.ReadRecord r : records) {
-                if (r.wrappedKey() == null) {
-                    out.add(r.data());
-                    continue;
+            try {
+                for (ShardReads.ReadRecord r : records) {
+                    if (r.wrappedKey() == null) {
+                        out.add(r.data());
+                        continue;
+                    }
+                    byte[] dk = dataKeyOf.get(Base64.getEncoder().encodeToString(r.wrappedKey()));
+                    try {
+                        out.add(cipher.open(dk, r.nonce(), r.data(), aad));
+                    } catch (CipherFailure e) {
+                        throw AwsError.InternalFailure.exception("A stored record failed its integrity check.");
+                    }
                 }
-                byte[] dk = dataKeys.get(Base64.getEncoder().encodeToString(r.wrappedKey())).join();
-                try {
-                    out.add(cipher.open(dk, r.nonce(), r.data(), aad));
-                } catch (CipherFailure e) {
-                    throw AwsError.InternalFailure.exception("A stored record failed its integrity check.");
-                }
+            } finally {
+                for (byte[] dk : unwrapped.plaintexts()) Arrays.fill(dk, (byte) 0);
             }
             return out;
-        });
+        }, cryptoThreads);
     }
 
-    private DataKey producerKey(KeyEntity.KeyView key, StreamInfo stream, Caller caller, int records) {
-        String id = key.keyId() + "|" + key.currentVersion() + "|" + stream.arn() + "|" + caller.arn();
-        DataKey dk = producerKeys.compute(id, (k, current) -> {
-            if (current != null && current.expiresAtNanos - System.nanoTime() > 0
-                    && current.uses.get() + records <= maxRecords) {
-                return current;
+    /**
+     * The blobs, each with a usable view of its key, once the caller's kms:Decrypt on every key is
+     * checked; keys are looked up once each (a stream read rarely spans more than one).
+     */
+    private CompletionStage<List<DataKeyCache.Wrapped>> decryptableKeys(StreamInfo stream, Caller caller, Map<String, byte[]> blobs) {
+        Map<String, CompletableFuture<KeyEntity.KeyView>> views = new HashMap<>();
+        List<String> keyIds = new ArrayList<>(blobs.size());
+        for (byte[] blob : blobs.values()) {
+            String keyId;
+            try {
+                keyId = KeyRing.keyIdOfBlob(blob);
+            } catch (ApiException e) {
+                return CompletableFuture.failedFuture(AwsError.InternalFailure.exception("A stored data key is unreadable."));
             }
-            byte[] plaintext = new byte[32];
-            RANDOM.nextBytes(plaintext);
-            generateDataKeyCalls.incrementAndGet();
-            return new DataKey(plaintext, keys.seal(key, plaintext, context(stream)), System.nanoTime() + maxAge.toNanos());
-        });
-        dk.uses.addAndGet(records);
-        return dk;
-    }
-
-    private CompletionStage<byte[]> consumerKey(StreamInfo stream, Caller caller, String blobId, byte[] blob) {
-        String keyId;
-        try {
-            keyId = KeyRing.keyIdOfBlob(blob);
-        } catch (ApiException e) {
-            return CompletableFuture.failedFuture(AwsError.InternalFailure.exception("A stored data key is unreadable."));
+            keyIds.add(keyId);
+            views.computeIfAbsent(keyId, id -> keys.cachedView(id).exceptionally(f -> {
+                throw kmsError(f, id);
+            }).thenApply(key -> {
+                checkUsable(key);
+                if (!key.keyManager().equals("AWS") && !allowed(caller, "kms:Decrypt", key.arn())) {
+                    throw AwsError.KMSAccessDeniedException.exception("User " + caller.name()
+                            + " is not authorized to decrypt records in stream " + streamRef(stream));
+                }
+                return key;
+            }).toCompletableFuture());
         }
-        return keys.cachedView(keyId).exceptionally(f -> {
-            throw kmsError(f, keyId);
-        }).thenApply(key -> {
-            checkUsable(key);
-            if (!key.keyManager().equals("AWS") && !allowed(caller, "kms:Decrypt", key.arn())) {
-                throw AwsError.KMSAccessDeniedException.exception("User " + caller.name()
-                        + " is not authorized to decrypt records in stream " + streamRef(stream));
+        return CompletableFuture.allOf(views.values().toArray(CompletableFuture[]::new)).thenApply(v -> {
+            List<DataKeyCache.Wrapped> wrapped = new ArrayList<>(blobs.size());
+            int i = 0;
+            for (byte[] blob : blobs.values()) {
+                wrapped.add(new DataKeyCache.Wrapped(views.get(keyIds.get(i++)).join(), blob));
             }
-            String id = blobId + "|" + caller.arn();
-            DataKey cached = consumerKeys.get(id);
-            if (cached != null && cached.expiresAtNanos - System.nanoTime() > 0) {
-                return cached.plaintext;
-            }
-            decryptCalls.incrementAndGet();
-            byte[] plaintext = keys.open(key, blob, context(stream));
-            consumerKeys.put(id, new DataKey(plaintext, blob, System.nanoTime() + maxAge.toNanos()));
-            if (consumerKeys.size() > 100_000) {
-                consumerKeys.entrySet().removeIf(e -> e.getValue().expiresAtNanos - System.nanoTime() <= 0);
-            }
-            return plaintext;
+            return wrapped;
         });
     }
 
     private CompletionStage<KeyEntity.KeyView> usableKey(StreamInfo stream) {
         return keys.cachedView(stream.kmsKeyId()).exceptionally(f -> {
             throw kmsError(f, stream.kmsKeyId());
-        }).thenApply(StreamCrypto::checkUsable);
+        }).thenApply(this::checkUsable);
     }
 
-    private static KeyEntity.KeyView checkUsable(KeyEntity.KeyView key) {
+    /** Refuses a key that may not be used now, and has the cache drop its data keys at once. */
+    private KeyEntity.KeyView checkUsable(KeyEntity.KeyView key) {
+        if (!key.keyState().equals("Enabled")) {
+            dataKeys.tell(new DataKeyCache.KeySeen(key));
+        }
         if (key.keyState().equals("Disabled")) {
             throw AwsError.KMSDisabledException.exception("The KMS key " + key.arn() + " is disabled.");
         }

@@ -128,38 +128,46 @@ public final class KinesisRecords {
                 shardOf.add(shard);
                 byShard.computeIfAbsent(shard.index(), k -> new ArrayList<>()).add(i);
             }
-            PutRecordsResultEntry[] results = new PutRecordsResultEntry[r.records().size()];
-            List<CompletableFuture<Void>> writes = new ArrayList<>();
-            for (Map.Entry<Integer, List<Integer>> group : byShard.entrySet()) {
-                List<Integer> indexes = group.getValue();
-                StreamEntity.ShardRange shard = shardOf.get(indexes.get(0));
-                List<ShardEntity.StoredRecord> records = new ArrayList<>(indexes.size());
-                for (int i : indexes) {
-                    PutRecordsRequestEntry e = r.records().get(i);
-                    records.add(ShardEntity.StoredRecord.plain(e.partitionKey(), e.data()));
-                }
-                writes.add(sealed(info, caller, records)
-                        .thenCompose(sealed -> append(info, shard, sealed.records(), sealed.dataKeys()))
-                        .handle((landed, failure) -> {
-                    for (int k = 0; k < indexes.size(); k++) {
-                        if (failure == null) {
-                            results[indexes.get(k)] = new PutRecordsResultEntry(new SequenceNumber(shard.index(),
-                                    landed.eventSeqNr(), landed.firstIndex() + k).toString(), shard.shardId(), null, null);
-                        } else {
-                            ApiException api = ApiException.of(failure);
-                            String code = api.error() == AwsError.ProvisionedThroughputExceededException
-                                    ? api.error().wireName() : "InternalFailure";
-                            results[indexes.get(k)] = new PutRecordsResultEntry(null, null, code, api.getMessage());
-                        }
-                    }
-                    return (Void) null;
-                }).toCompletableFuture());
+            List<ShardEntity.StoredRecord> plain = new ArrayList<>(r.records().size());
+            for (PutRecordsRequestEntry e : r.records()) {
+                plain.add(ShardEntity.StoredRecord.plain(e.partitionKey(), e.data()));
             }
-            return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).thenApply(x -> {
-                int failed = 0;
-                for (PutRecordsResultEntry e : results) if (e.errorCode() != null) failed++;
-                return new PutRecordsResponse(failed, List.of(results), encryptionType(info));
-            });
+            // sealed once for the whole request (one data key, one ask to the cache), then appended per shard;
+            // a KMS refusal fails the request as AWS's PutRecords does, not entry by entry
+            return sealed(info, caller, plain).thenCompose(sealed -> appendEach(info, byShard, shardOf, sealed));
+        });
+    }
+
+    /** Appends each shard's entries, in request order, and reports each entry's outcome. */
+    private CompletionStage<PutRecordsResponse> appendEach(StreamInfo info, Map<Integer, List<Integer>> byShard,
+                                                         List<StreamEntity.ShardRange> shardOf, StreamCrypto.Sealed sealed) {
+        PutRecordsResultEntry[] results = new PutRecordsResultEntry[shardOf.size()];
+        List<CompletableFuture<Void>> writes = new ArrayList<>();
+        for (List<Integer> indexes : byShard.values()) {
+            StreamEntity.ShardRange shard = shardOf.get(indexes.get(0));
+            List<ShardEntity.StoredRecord> records = new ArrayList<>(indexes.size());
+            for (int i : indexes) {
+                records.add(sealed.records().get(i));
+            }
+            writes.add(append(info, shard, records, sealed.dataKeys()).handle((landed, failure) -> {
+                for (int k = 0; k < indexes.size(); k++) {
+                    if (failure == null) {
+                        results[indexes.get(k)] = new PutRecordsResultEntry(new SequenceNumber(shard.index(),
+                                landed.eventSeqNr(), landed.firstIndex() + k).toString(), shard.shardId(), null, null);
+                    } else {
+                        ApiException api = ApiException.of(failure);
+                        String code = api.error() == AwsError.ProvisionedThroughputExceededException
+                                ? api.error().wireName() : "InternalFailure";
+                        results[indexes.get(k)] = new PutRecordsResultEntry(null, null, code, api.getMessage());
+                    }
+                }
+                return (Void) null;
+            }).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).thenApply(x -> {
+            int failed = 0;
+            for (PutRecordsResultEntry e : results) if (e.errorCode() != null) failed++;
+            return new PutRecordsResponse(failed, List.of(results), encryptionType(info));
         });
     }
 

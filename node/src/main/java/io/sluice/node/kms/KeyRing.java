@@ -132,8 +132,9 @@ public final class KeyRing {
     /**
      * Sends a command to the key. Any command but a read or a create may have changed the key, and
      * so may a read that finds it changed (time alone rotates or destroys a key, on whatever command
-     * comes next): those are announced to every node, as is a failure, after which this node, like
-     * every other, forgets what it knew of the key.
+     * comes next): those are announced to every node, as is the key's refusal of a command, after
+     * which this node, like every other, forgets what it knew of the key. A failure of any kind
+     * makes this node forget.
      */
     public CompletionStage<KeyEntity.KeyView> ask(String keyId, Function<ActorRef<StatusReply<KeyEntity.KeyView>>, KeyEntity.Command> command) {
         // the command is built inside the ask; its reply cannot arrive before it was built
@@ -151,13 +152,14 @@ public final class KeyRing {
                             changes.tell(Topic.publish(new KeyChanged(keyId)));
                         }
                     } else {
-                        // gone or unreachable: forget what this node knew, including unwrapped material, everywhere
+                        // gone or unreachable: forget what this node knew, including unwrapped material;
+                        // only the key's own refusal (not found, say) is news for every node: a timeout while
+                        // Cassandra is down is not, and announcing each one would flood the cluster
                         forget(keyId);
-                        changes.tell(Topic.publish(new KeyChanged(keyId)));
+                        if (ApiException.of(failure).error().fault() == AwsError.Fault.CLIENT) {
+                            changes.tell(Topic.publish(new KeyChanged(keyId)));
+                        }
                     }
-                })
-                .exceptionally(failure -> {
-                    throw ApiException.of(failure);
                 });
     }
 

@@ -160,6 +160,12 @@ class IamTest {
         KmsAccessDeniedException put = assertThrows(KmsAccessDeniedException.class, () -> put(user, STREAM, "x"));
         assertEquals("User nokms is not authorized to encrypt records in stream 000000000000:foo:" + created,
                 put.awsErrorDetails().errorMessage());
+        // PutRecords is refused as a whole (as AWS lists the KMS errors among PutRecords' own), not entry by entry
+        KmsAccessDeniedException batch = assertThrows(KmsAccessDeniedException.class, () -> user.putRecords(b -> b.streamName(STREAM)
+                .records(PutRecordsRequestEntry.builder().partitionKey("a").data(SdkBytes.fromUtf8String("a")).build(),
+                        PutRecordsRequestEntry.builder().partitionKey("b").data(SdkBytes.fromUtf8String("b")).build())));
+        assertEquals("User nokms is not authorized to encrypt records in stream 000000000000:foo:" + created,
+                batch.awsErrorDetails().errorMessage());
         put(root, STREAM, "by-root");
         KmsAccessDeniedException get = assertThrows(KmsAccessDeniedException.class, () -> read(user, STREAM));
         assertEquals("User nokms is not authorized to decrypt records in stream 000000000000:foo:" + created,

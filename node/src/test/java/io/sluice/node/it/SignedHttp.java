@@ -18,11 +18,22 @@ final class SignedHttp {
     private final URI endpoint;
     private final String accessKeyId;
     private final String secret;
+    private final String service;
 
     SignedHttp(URI endpoint, String accessKeyId, String secret) {
+        this(endpoint, accessKeyId, secret, "kinesis");
+    }
+
+    private SignedHttp(URI endpoint, String accessKeyId, String secret, String service) {
         this.endpoint = endpoint;
         this.accessKeyId = accessKeyId;
         this.secret = secret;
+        this.service = service;
+    }
+
+    /** The same client signing for another service's credential scope ({@code kms}, {@code iam}) instead of Kinesis. */
+    SignedHttp forService(String service) {
+        return new SignedHttp(endpoint, accessKeyId, secret, service);
     }
 
     HttpResponse<byte[]> post(String target, String contentType, byte[] body) throws Exception {
@@ -38,7 +49,7 @@ final class SignedHttp {
         List<Map.Entry<String, String>> all = new ArrayList<>(headers);
         if (sign) {
             all.addAll(SigV4.sign(new SigV4.HttpRequestParts(method, path, "", headers, body), accessKeyId, secret,
-                    "us-east-1", "kinesis", Instant.now()));
+                    "us-east-1", service, Instant.now()));
         }
         HttpRequest.Builder b = HttpRequest.newBuilder(endpoint.resolve(path))
                 .method(method, HttpRequest.BodyPublishers.ofByteArray(body));

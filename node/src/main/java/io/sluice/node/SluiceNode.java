@@ -206,8 +206,8 @@ public final class SluiceNode {
                     new KinesisStreams(system, settings, clock, streams, keyRing).operations(),
                     new KinesisRecords(system, settings, clock, streams, batcher, reader, credentials.iteratorSecret(), crypto)
                             .operations(),
-                    new KmsService(system, settings, keyRing).operations()));
-            IamService iam = new IamService(system, settings, rootKey, identities, authorizer, clock);
+                    new KmsService(system, settings, keyRing).operations(),
+                    new IamService(system, settings, rootKey, identities, clock).operations()));
             String bootstrap = system.settings().config().getString("sluice.iam.bootstrap-file");
             CompletionStage<?> identitiesReady = bootstrap.isEmpty() ? CompletableFuture.completedFuture(null)
                     : IamBootstrap.apply(system, settings, rootKey, java.nio.file.Path.of(bootstrap), clock)
@@ -215,7 +215,7 @@ public final class SluiceNode {
             SigV4Verifier verifier = SigV4Verifier.forAccount(settings.region(), settings.accountId(), credentials, identities,
                     settings.clockSkew());
             java.util.concurrent.atomic.AtomicBoolean warm = new java.util.concurrent.atomic.AtomicBoolean();
-            FrontEnd frontEnd = new FrontEnd(verifier, operations, iam, new ClusterView(system), timings, warm::get, () -> {
+            FrontEnd frontEnd = new FrontEnd(verifier, operations, new ClusterView(system), timings, warm::get, () -> {
                 long[] calls = crypto.kmsCalls();
                 Map<String, Object> stats = new java.util.LinkedHashMap<>();
                 stats.put("node", system.address().toString());

@@ -51,6 +51,7 @@ public enum AwsError {
     InvalidClientTokenId(403),
     AccessDenied(403),
     InvalidAction(400),
+    InvalidQueryParameter(400),
     // server side
     InternalFailure(500),
     ServiceUnavailable(503);

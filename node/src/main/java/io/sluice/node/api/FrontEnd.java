@@ -7,14 +7,12 @@ import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.codec.WireFormat;
 import io.sluice.protocol.sigv4.SigV4;
-import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
-import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.slf4j.Logger;
@@ -44,24 +42,23 @@ public final class FrontEnd extends AllDirectives {
     private final RequestAuthenticator authenticator;
     private final Operations operations;
     private final WireProtocol json;
+    private final WireProtocol query;
 
     private final java.util.function.Supplier<Map<String, Object>> stats;
     private final Timings timings;
 
-    private final IamService iam;
     private final ClusterView clusterView;
 
     private final java.util.function.BooleanSupplier warm;
 
     /** @param warm whether the node's warm-up is done: until then {@code GET /health} answers 503 */
-    public FrontEnd(RequestAuthenticator authenticator, Operations operations,
-                    IamService iamService, ClusterView clusterView, Timings timings,
+    public FrontEnd(RequestAuthenticator authenticator, Operations operations, ClusterView clusterView, Timings timings,
                     java.util.function.BooleanSupplier warm, java.util.function.Supplier<Map<String, Object>> stats) {
         this.authenticator = authenticator;
         this.operations = operations;
         this.json = new AwsJsonProtocol(operations);
+        this.query = new AwsQueryProtocol(operations);
         this.warm = warm;
-        this.iam = iamService;
         this.clusterView = clusterView;
         this.stats = stats;
         this.timings = timings;
@@ -88,11 +85,11 @@ public final class FrontEnd extends AllDirectives {
 
     private HttpResponse timedOut(HttpRequest request) {
         ApiException e = AwsError.ServiceUnavailable.exception("The service could not answer in time; retry the request.");
-        String requestId = UUID.randomUUID().toString();
-        if (isQuery(request)) {
-            return xml(StatusCodes.SERVICE_UNAVAILABLE, requestId, IamService.errorXml(e, requestId));
-        }
-        return json.error(request, e, requestId);
+        return protocolOf(request).error(request, e, UUID.randomUUID().toString());
+    }
+
+    private WireProtocol protocolOf(HttpRequest request) {
+        return isQuery(request) ? query : json;
     }
 
     /** The Query protocol (IAM, later STS): a form post without X-Amz-Target, answered in XML. */
@@ -104,16 +101,14 @@ public final class FrontEnd extends AllDirectives {
     CompletionStage<HttpResponse> handle(HttpRequest request, byte[] body) {
         long start = System.nanoTime();
         String requestId = UUID.randomUUID().toString();
-        if (isQuery(request)) {
-            return handleQuery(request, body, requestId);
-        }
-        WireProtocol protocol = json;
+        WireProtocol protocol = protocolOf(request);
         try {
             String rawTarget = rawRequestTarget(request);
             if (!request.method().value().equals("POST") || !pathOf(rawTarget).equals("/")) {
                 throw protocol.notServed();
             }
-            Caller caller = authenticator.authenticate(request.method().value(), rawTarget, headers(request, body.length), body);
+            Caller caller = protocol == query ? authenticateForm(request, rawTarget, body)
+                    : authenticator.authenticate(request.method().value(), rawTarget, headers(request, body.length), body);
             timings.since("authenticate", start);
             Operation<?> operation = protocol.operation(request, body);
             requireScopedTo(request, operation.service());
@@ -146,21 +141,6 @@ public final class FrontEnd extends AllDirectives {
         }
     }
 
-    private CompletionStage<HttpResponse> handleQuery(HttpRequest request, byte[] body, String requestId) {
-        try {
-            String rawTarget = rawRequestTarget(request);
-            if (!request.method().value().equals("POST") || !pathOf(rawTarget).equals("/")) {
-                throw AwsError.InvalidAction.exception("Sluice serves the IAM Query protocol as POST / only.");
-            }
-            Caller caller = authenticateForm(request, rawTarget, body);
-            return iam.handle(caller, IamService.form(body), requestId)
-                    .thenApply(xml -> xml(StatusCodes.OK, requestId, xml))
-                    .exceptionally(failure -> queryError(requestId, ApiException.of(failure), failure));
-        } catch (RuntimeException e) {
-            return CompletableFuture.completedFuture(queryError(requestId, ApiException.of(e), e));
-        }
-    }
-
     /**
      * Pekko keeps a form post's Content-Type only as a parsed model, which renders the charset
      * parameter differently from what the client signed (botocore sends "; charset=utf-8"). So the
@@ -183,20 +163,6 @@ public final class FrontEnd extends AllDirectives {
             }
         }
         throw last;
-    }
-
-    private static HttpResponse queryError(String requestId, ApiException e, Throwable cause) {
-        if (e.error().status() >= 500) {
-            log.error("Request {} failed", requestId, cause);
-        }
-        return xml(StatusCodes.get(e.error().status()), requestId, IamService.errorXml(e, requestId));
-    }
-
-    private static HttpResponse xml(org.apache.pekko.http.javadsl.model.StatusCode status, String requestId, String xml) {
-        return HttpResponse.create().withStatus(status)
-                .addHeader(RawHeader.create("x-amzn-RequestId", requestId))
-                .withEntity(HttpEntities.create(ContentTypes.create(org.apache.pekko.http.javadsl.model.MediaTypes.TEXT_XML,
-                        org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8), xml));
     }
 
     /** The request target exactly as the client sent it (SigV4 signs that, not a normalised form). */

@@ -50,6 +50,17 @@ public final class Operations {
         return Optional.empty();
     }
 
+    /** The operation a Query form's {@code Action} names, among the services that speak the Query protocol. */
+    public Optional<Operation<?>> byAction(String action) {
+        for (Service service : table.keySet()) {
+            if (service.queryVersion() != null) {
+                Optional<Operation<?>> op = find(service, action);
+                if (op.isPresent()) return op;
+            }
+        }
+        return Optional.empty();
+    }
+
     /** The operations one service serves, in declaration order. */
     public Collection<Operation<?>> of(Service service) {
         return Collections.unmodifiableCollection(table.getOrDefault(service, Map.of()).values());

@@ -39,6 +39,11 @@ public enum Service {
         return queryVersion;
     }
 
+    /** The XML namespace of a Query-protocol service's answers ({@code https://iam.amazonaws.com/doc/2010-05-08/}). */
+    public String queryNamespace() {
+        return queryVersion == null ? null : "https://" + signingName + ".amazonaws.com/doc/" + queryVersion + "/";
+    }
+
     public AwsError accessDenied() {
         return accessDenied;
     }

@@ -1,5 +1,8 @@
 package io.sluice.node;
 
+import io.sluice.node.runtime.Futures;
+import io.sluice.node.runtime.NodeSettings;
+import io.sluice.node.runtime.Timings;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.sluice.node.api.FrontEnd;

@@ -1,5 +1,7 @@
 package io.sluice.node;
 
+import io.sluice.node.runtime.Futures;
+import io.sluice.node.runtime.NodeSettings;
 import io.sluice.node.auth.RootCredentials;
 import io.sluice.node.crypto.EnvelopeCipher;
 import io.sluice.node.shard.AppendBatcher;

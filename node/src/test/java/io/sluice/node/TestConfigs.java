@@ -1,5 +1,6 @@
 package io.sluice.node;
 
+import io.sluice.node.runtime.NodeSettings;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;

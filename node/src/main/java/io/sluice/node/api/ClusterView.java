@@ -1,6 +1,6 @@
 package io.sluice.node.api;
 
-import io.sluice.node.Futures;
+import io.sluice.node.runtime.Futures;
 import io.sluice.node.kms.KeyEntity;
 import io.sluice.node.shard.ShardEntity;
 import io.sluice.node.stream.StreamEntity;

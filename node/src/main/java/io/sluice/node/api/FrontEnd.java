@@ -1,6 +1,6 @@
 package io.sluice.node.api;
 
-import io.sluice.node.Timings;
+import io.sluice.node.runtime.Timings;
 import io.sluice.node.auth.Caller;
 import io.sluice.node.auth.RequestAuthenticator;
 import io.sluice.protocol.ApiException;
@@ -33,7 +33,7 @@ import java.util.concurrent.CompletionStage;
  * finds the operation in the {@link Operations} table, checks the credential is scoped to that
  * operation's service, decodes, runs (authorization comes from the table) and encodes the answer
  * or the AWS-shaped error, with a request id on every response. {@code GET /health} answers 200
- * for load balancers and scripts once the node's {@link io.sluice.node.Warmup} is done.
+ * for load balancers and scripts once the node's warm-up ({@code Warmup}) is done.
  */
 public final class FrontEnd extends AllDirectives {
     private static final Logger log = LoggerFactory.getLogger(FrontEnd.class);

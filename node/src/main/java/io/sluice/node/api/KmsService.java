@@ -1,7 +1,7 @@
 package io.sluice.node.api;
 
-import io.sluice.node.Futures;
-import io.sluice.node.NodeSettings;
+import io.sluice.node.runtime.Futures;
+import io.sluice.node.runtime.NodeSettings;
 import io.sluice.node.auth.Caller;
 import io.sluice.node.kms.KeyCatalog;
 import io.sluice.node.kms.KeyEntity;

@@ -1,9 +1,9 @@
 package io.sluice.node.auth;
 
-import io.sluice.node.Futures;
+import io.sluice.node.runtime.Futures;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sluice.node.NodeSettings;
+import io.sluice.node.runtime.NodeSettings;
 import io.sluice.node.crypto.RootKey;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.slf4j.Logger;

@@ -1,7 +1,7 @@
 package io.sluice.node.auth;
 
-import io.sluice.node.Futures;
-import io.sluice.node.NodeSettings;
+import io.sluice.node.runtime.Futures;
+import io.sluice.node.runtime.NodeSettings;
 import io.sluice.node.crypto.RootKey;
 import org.apache.pekko.actor.typed.ActorSystem;
 

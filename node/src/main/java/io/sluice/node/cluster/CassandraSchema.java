@@ -1,7 +1,7 @@
 package io.sluice.node.cluster;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import io.sluice.node.NodeSettings;
+import io.sluice.node.runtime.NodeSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

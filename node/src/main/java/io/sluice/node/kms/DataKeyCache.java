@@ -1,6 +1,6 @@
 package io.sluice.node.kms;
 
-import io.sluice.node.NodeSettings;
+import io.sluice.node.runtime.NodeSettings;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;

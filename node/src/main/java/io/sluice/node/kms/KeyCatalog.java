@@ -2,8 +2,8 @@ package io.sluice.node.kms;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
-import io.sluice.node.CborSerializable;
-import io.sluice.node.Entities;
+import io.sluice.node.runtime.CborSerializable;
+import io.sluice.node.runtime.Entities;
 import io.sluice.protocol.AwsError;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;

@@ -1,6 +1,6 @@
 package io.sluice.node.kms;
 
-import io.sluice.node.CborSerializable;
+import io.sluice.node.runtime.CborSerializable;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 

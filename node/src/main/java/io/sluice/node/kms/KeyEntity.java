@@ -2,9 +2,9 @@ package io.sluice.node.kms;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
-import io.sluice.node.CborSerializable;
-import io.sluice.node.Entities;
-import io.sluice.node.NodeSettings;
+import io.sluice.node.runtime.CborSerializable;
+import io.sluice.node.runtime.Entities;
+import io.sluice.node.runtime.NodeSettings;
 import io.sluice.node.crypto.RootKey;
 import io.sluice.protocol.AwsError;
 import org.apache.pekko.actor.typed.ActorRef;

@@ -1,8 +1,8 @@
 package io.sluice.node.kms;
 
 import io.sluice.protocol.ApiException;
-import io.sluice.node.Futures;
-import io.sluice.node.NodeSettings;
+import io.sluice.node.runtime.Futures;
+import io.sluice.node.runtime.NodeSettings;
 import io.sluice.node.crypto.CipherFailure;
 import io.sluice.node.crypto.EnvelopeCipher;
 import io.sluice.node.crypto.RootKey;

@@ -1,8 +1,8 @@
 package io.sluice.node.shard;
 
-import io.sluice.node.Futures;
-import io.sluice.node.NodeSettings;
-import io.sluice.node.Timings;
+import io.sluice.node.runtime.Futures;
+import io.sluice.node.runtime.NodeSettings;
+import io.sluice.node.runtime.Timings;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.kinesis.HashKeys;
 import org.apache.pekko.actor.typed.ActorRef;

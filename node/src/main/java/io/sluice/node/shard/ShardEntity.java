@@ -2,11 +2,11 @@ package io.sluice.node.shard;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
-import io.sluice.node.CborSerializable;
-import io.sluice.node.Entities;
-import io.sluice.node.Futures;
-import io.sluice.node.NodeSettings;
-import io.sluice.node.Timings;
+import io.sluice.node.runtime.CborSerializable;
+import io.sluice.node.runtime.Entities;
+import io.sluice.node.runtime.Futures;
+import io.sluice.node.runtime.NodeSettings;
+import io.sluice.node.runtime.Timings;
 import io.sluice.protocol.AwsError;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;

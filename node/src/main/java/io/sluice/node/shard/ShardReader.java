@@ -1,6 +1,6 @@
 package io.sluice.node.shard;
 
-import io.sluice.node.Futures;
+import io.sluice.node.runtime.Futures;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;

@@ -1,6 +1,6 @@
 package io.sluice.node.shard;
 
-import io.sluice.node.CborSerializable;
+import io.sluice.node.runtime.CborSerializable;
 
 import java.util.ArrayList;
 import java.util.List;

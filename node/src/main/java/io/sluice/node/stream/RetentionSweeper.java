@@ -1,6 +1,6 @@
 package io.sluice.node.stream;
 
-import io.sluice.node.NodeSettings;
+import io.sluice.node.runtime.NodeSettings;
 import io.sluice.node.shard.ShardEntity;
 import io.sluice.node.stream.StreamCatalog;
 import io.sluice.node.stream.StreamEntity;

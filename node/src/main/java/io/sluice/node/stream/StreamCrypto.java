@@ -1,6 +1,6 @@
 package io.sluice.node.stream;
 
-import io.sluice.node.Futures;
+import io.sluice.node.runtime.Futures;
 import io.sluice.node.auth.Authorizer;
 import io.sluice.node.auth.PolicyEvaluator;
 import io.sluice.node.kms.DataKeyCache;

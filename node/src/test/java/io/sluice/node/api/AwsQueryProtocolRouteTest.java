@@ -1,7 +1,7 @@
 package io.sluice.node.api;
 
 import io.sluice.node.TestConfigs;
-import io.sluice.node.Timings;
+import io.sluice.node.runtime.Timings;
 import io.sluice.node.auth.Authorizer;
 import io.sluice.node.auth.Caller;
 import io.sluice.protocol.AwsError;

@@ -3,7 +3,7 @@ package io.sluice.node.kms;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.sluice.node.MutableClock;
-import io.sluice.node.NodeSettings;
+import io.sluice.node.runtime.NodeSettings;
 import io.sluice.node.crypto.RootKey;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;

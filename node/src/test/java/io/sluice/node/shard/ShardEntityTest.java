@@ -2,7 +2,7 @@ package io.sluice.node.shard;
 
 import com.typesafe.config.Config;
 import io.sluice.node.MutableClock;
-import io.sluice.node.NodeSettings;
+import io.sluice.node.runtime.NodeSettings;
 import io.sluice.node.TestConfigs;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;

@@ -3,7 +3,7 @@ package io.sluice.node.shard;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.sluice.node.MutableClock;
-import io.sluice.node.NodeSettings;
+import io.sluice.node.runtime.NodeSettings;
 import io.sluice.node.TestConfigs;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;

@@ -1,4 +1,4 @@
-package io.sluice.node;
+package io.sluice.node.runtime;
 
 import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;

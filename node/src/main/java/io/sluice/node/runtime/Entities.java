@@ -1,4 +1,4 @@
-package io.sluice.node;
+package io.sluice.node.runtime;
 
 import org.apache.pekko.actor.typed.BackoffSupervisorStrategy;
 import org.apache.pekko.actor.typed.SupervisorStrategy;

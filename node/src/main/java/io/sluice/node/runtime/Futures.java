@@ -1,4 +1,4 @@
-package io.sluice.node;
+package io.sluice.node.runtime;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;

@@ -1,4 +1,4 @@
-package io.sluice.node;
+package io.sluice.node.runtime;
 
 import com.typesafe.config.Config;
 

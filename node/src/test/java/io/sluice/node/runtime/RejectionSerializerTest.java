@@ -1,5 +1,6 @@
-package io.sluice.node;
+package io.sluice.node.runtime;
 
+import io.sluice.node.TestConfigs;
 import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;

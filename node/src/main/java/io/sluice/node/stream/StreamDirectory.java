@@ -4,8 +4,8 @@ import io.sluice.protocol.AwsError;
 import io.sluice.protocol.Validation;
 import io.sluice.protocol.kinesis.Kinesis.StreamAddressed;
 import io.sluice.protocol.kinesis.KinesisLimits;
-import io.sluice.node.Futures;
-import io.sluice.node.NodeSettings;
+import io.sluice.node.runtime.Futures;
+import io.sluice.node.runtime.NodeSettings;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 

@@ -140,9 +140,16 @@ class AwsCliTest {
         Path out = home.resolve("out");
         Path err = home.resolve("err");
         pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-        Process p = pb.start();
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "aws " + String.join(" ", args) + " timed out");
-        return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+        try {
+            Process p = pb.start();
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS), "aws " + String.join(" ", args) + " timed out");
+            return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+        } finally {
+            // the CLI's home holds nothing worth keeping (a cache at most); a run must not leave hundreds behind
+            try (var files = Files.walk(home)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
     }
 
     /** Runs a command that must succeed (exit 0) and returns its JSON output. */

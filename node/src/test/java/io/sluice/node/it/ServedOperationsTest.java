@@ -102,23 +102,13 @@ class ServedOperationsTest {
     }
 
     /**
-     * The models live beside the repository, in {@code ../shared/testdata/aws-models} (see
-     * {@code ../shared/testdata/README.md}); surefire runs in the module folder, so the repository
-     * root is the first folder upwards that holds the reactor's pom and its modules.
+     * The models, copied unchanged into the test resources from {@code ../shared/testdata/aws-models}
+     * (see the NOTICE there), so a clone of the repository runs this test on its own.
      */
-    static Path modelsFolder() {
-        Path here = Path.of(System.getProperty("user.dir")).toAbsolutePath();
-        for (Path dir = here; dir != null; dir = dir.getParent()) {
-            if (Files.isRegularFile(dir.resolve("pom.xml")) && Files.isDirectory(dir.resolve("protocol"))
-                    && Files.isDirectory(dir.resolve("node"))) {
-                Path found = dir.resolve("../shared/testdata/aws-models").normalize();
-                assertTrue(Files.isDirectory(found), "The AWS models are missing: expected " + found + " (../shared/testdata/"
-                        + "aws-models beside the repository " + dir + ", as ../shared/testdata/README.md describes); this test "
-                        + "cannot run without them");
-                return found;
-            }
-        }
-        return fail("No repository root (a folder with pom.xml, protocol/ and node/) above " + here);
+    static Path modelsFolder() throws java.net.URISyntaxException {
+        java.net.URL notice = ServedOperationsTest.class.getResource("/aws-models/NOTICE");
+        assertNotNull(notice, "the AWS models are missing from the test resources (node/src/test/resources/aws-models)");
+        return Path.of(notice.toURI()).getParent();
     }
 
     @ParameterizedTest(name = "{0}")

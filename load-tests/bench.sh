@@ -33,7 +33,7 @@ else
 fi
 
 # build when the classes or the classpath file are missing or older than the sources or the pom;
-# sluice-protocol comes from the local Maven repository (mvn -B -q install -DskipTests -pl protocol)
+# sluice-protocol comes from the local Maven repository (mvn -B -q install -DskipTests -pl protocol -am)
 CLASSES=$HERE/target/classes
 CP_FILE=$HERE/target/runtime.classpath
 MAIN_CLASS=$CLASSES/io/sluice/loadtest/KinesisBench.class
@@ -44,7 +44,7 @@ if [[ ! -f "$MAIN_CLASS" || ! -f "$CP_FILE" \
     if ! mvn -B -q -f "$HERE/pom.xml" compile >"$log" 2>&1; then
         cat "$log" >&2
         rm -f "$log"
-        die "build failed; is sluice-protocol installed? (mvn -B -q install -DskipTests -pl protocol)"
+        die "build failed; is sluice-protocol installed? (mvn -B -q install -DskipTests -pl protocol -am)"
     fi
     rm -f "$log"
 fi

@@ -59,12 +59,12 @@ done
 
 # ---------------------------------------------------------------- build
 
-# the simulations need sluice-protocol in the local Maven repository, and Maven fetches what a fresh
-# machine lacks (the Gatling plugin and its dependencies among them): never offline
+# the simulations need sluice-protocol and its parent pom (-am) in the local Maven repository, and
+# Maven fetches what a fresh machine lacks (the Gatling plugin and its dependencies among them): never offline
 build() {
     local log
     log=$(mktemp)
-    if ! (cd "$REPO" && mvn -B -q install -DskipTests -pl protocol >"$log" 2>&1) \
+    if ! (cd "$REPO" && mvn -B -q install -DskipTests -pl protocol -am >"$log" 2>&1) \
         || ! mvn -B -q -f "$HERE/pom.xml" test-compile >"$log" 2>&1; then
         cat "$log" >&2
         rm -f "$log"

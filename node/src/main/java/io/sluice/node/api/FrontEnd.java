@@ -1,12 +1,10 @@
 package io.sluice.node.api;
 
 import io.sluice.node.runtime.Timings;
-import io.sluice.node.auth.Caller;
 import io.sluice.node.auth.RequestAuthenticator;
 import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.codec.WireFormat;
-import io.sluice.protocol.sigv4.SigV4;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
@@ -107,14 +105,14 @@ public final class FrontEnd extends AllDirectives {
             if (!request.method().value().equals("POST") || !pathOf(rawTarget).equals("/")) {
                 throw protocol.notServed();
             }
-            Caller caller = protocol == query ? authenticateForm(request, rawTarget, body)
+            RequestAuthenticator.Verified signed = protocol == query ? authenticateForm(request, rawTarget, body)
                     : authenticator.authenticate(request.method().value(), rawTarget, headers(request, body.length), body);
             timings.since("authenticate", start);
             Operation<?> operation = protocol.operation(request, body);
-            requireScopedTo(request, operation.service());
+            requireScopedTo(signed, operation.service());
             Object input = protocol.input(request, body, operation);
             String step = "request." + operation.name();
-            return operations.run(operation, caller, input)
+            return operations.run(operation, signed.caller(), input)
                     .thenApply(result -> protocol.answer(request, operation, result, requestId))
                     .exceptionally(failure -> failed(protocol, request, requestId, failure))
                     .whenComplete((response, failure) -> timings.since(step, start));
@@ -133,9 +131,8 @@ public final class FrontEnd extends AllDirectives {
     }
 
     /** A signature made for another service does not open this one (AWS checks the credential scope's service too). */
-    private static void requireScopedTo(HttpRequest request, Service service) {
-        String scopeService = request.getHeader("Authorization").map(h -> SigV4.parseAuthorization(h.value()).service()).orElse("");
-        if (!scopeService.equals(service.signingName())) {
+    private static void requireScopedTo(RequestAuthenticator.Verified signed, Service service) {
+        if (!signed.scopeService().equals(service.signingName())) {
             throw AwsError.InvalidSignatureException.exception("Credential should be scoped to correct service: '"
                     + service.signingName() + "'. ");
         }
@@ -146,7 +143,7 @@ public final class FrontEnd extends AllDirectives {
      * parameter differently from what the client signed (botocore sends "; charset=utf-8"). So the
      * signature is checked against the spellings clients use, in order of likelihood.
      */
-    private Caller authenticateForm(HttpRequest request, String rawTarget, byte[] body) {
+    private RequestAuthenticator.Verified authenticateForm(HttpRequest request, String rawTarget, byte[] body) {
         String media = request.entity().getContentType().mediaType().toString();
         List<String> spellings = List.of(media + "; charset=utf-8", media, media + "; charset=UTF-8");
         ApiException last = null;

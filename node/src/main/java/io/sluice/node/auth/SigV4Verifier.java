@@ -52,7 +52,7 @@ public final class SigV4Verifier implements RequestAuthenticator {
     }
 
     @Override
-    public Caller authenticate(String method, String target, List<Map.Entry<String, String>> headers, byte[] body) {
+    public Verified authenticate(String method, String target, List<Map.Entry<String, String>> headers, byte[] body) {
         int q = target.indexOf('?');
         SigV4.HttpRequestParts parts = new SigV4.HttpRequestParts(method, q < 0 ? target : target.substring(0, q),
                 q < 0 ? "" : target.substring(q + 1), headers, body);
@@ -109,7 +109,7 @@ public final class SigV4Verifier implements RequestAuthenticator {
                     + "The Canonical String for this request should have been\n'" + canonical + "'\n\n"
                     + "The String-to-Sign should have been\n'" + stringToSign + "'\n");
         }
-        return key.caller();
+        return new Verified(key.caller(), auth.service());
     }
 
     private static Instant signedAt(List<String> amzDates, List<String> dates, String authorization) {

@@ -16,6 +16,7 @@ import io.sluice.node.auth.Caller;
 import io.sluice.node.auth.IdentityDirectory;
 import io.sluice.node.auth.IdentityEntity;
 import io.sluice.node.auth.RequestAuthenticator;
+import io.sluice.protocol.sigv4.SigV4;
 import io.sluice.node.crypto.RootKey;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.kinesis.Kinesis;
@@ -85,7 +86,7 @@ class AwsJsonProtocolRouteTest {
         volatile byte[] body;
 
         @Override
-        public Caller authenticate(String method, String target, List<Map.Entry<String, String>> headers, byte[] body) {
+        public Verified authenticate(String method, String target, List<Map.Entry<String, String>> headers, byte[] body) {
             String authorization = headers.stream().filter(h -> h.getKey().equalsIgnoreCase("Authorization"))
                     .map(Map.Entry::getValue).findFirst().orElse(null);
             if (authorization == null) {
@@ -94,7 +95,9 @@ class AwsJsonProtocolRouteTest {
             this.method = method;
             this.target = target;
             this.body = body;
-            return authorization.contains("Credential=AKIDALICE/") ? ALICE : ROOT;
+            // the scope's service as a verifier reads it from the credential
+            return new Verified(authorization.contains("Credential=AKIDALICE/") ? ALICE : ROOT,
+                    SigV4.parseAuthorization(authorization).service());
         }
     }
 

@@ -4,6 +4,8 @@ import io.sluice.node.TestConfigs;
 import io.sluice.node.runtime.Timings;
 import io.sluice.node.auth.Authorizer;
 import io.sluice.node.auth.Caller;
+import io.sluice.node.auth.RequestAuthenticator;
+import io.sluice.protocol.sigv4.SigV4;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.iam.Iam.*;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -61,7 +63,10 @@ class AwsQueryProtocolRouteTest {
                 Operation.of(Service.IAM, "ListUsers", ListUsersRequest.class, (c, r) -> "*", (c, r, arn) -> {
                     throw new IllegalStateException("a bug in a handler");
                 }))));
-        FrontEnd frontEnd = new FrontEnd((method, target, headers, body) -> ROOT, operations, new ClusterView(testKit.system()),
+        FrontEnd frontEnd = new FrontEnd((method, target, headers, body) -> new RequestAuthenticator.Verified(ROOT,
+                // the scope's service as a verifier reads it from the credential
+                SigV4.parseAuthorization(headers.stream().filter(h -> h.getKey().equalsIgnoreCase("Authorization"))
+                        .map(Map.Entry::getValue).findFirst().orElseThrow()).service()), operations, new ClusterView(testKit.system()),
                 Timings.get(testKit.system()), () -> true, Map::of);
         binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(frontEnd.route())
                 .toCompletableFuture().get();

@@ -42,7 +42,7 @@ class SigV4VerifierTest {
 
     @Test
     void acceptsACorrectSignatureAndNamesTheCaller() {
-        assertEquals(ALICE, verifier.authenticate("POST", "/", signed("AKIDALICE", "alice-secret", "us-east-1", NOW, body), body));
+        assertEquals(ALICE, verifier.authenticate("POST", "/", signed("AKIDALICE", "alice-secret", "us-east-1", NOW, body), body).caller());
     }
 
     @Test
@@ -73,7 +73,7 @@ class SigV4VerifierTest {
         ApiException future = refused(signed("AKIDALICE", "alice-secret", "us-east-1", NOW.plus(Duration.ofMinutes(16)), body), body);
         assertTrue(future.getMessage().startsWith("Signature not yet current"));
         assertEquals(ALICE, verifier.authenticate("POST", "/",
-                signed("AKIDALICE", "alice-secret", "us-east-1", NOW.minus(Duration.ofMinutes(14)), body), body));
+                signed("AKIDALICE", "alice-secret", "us-east-1", NOW.minus(Duration.ofMinutes(14)), body), body).caller());
     }
 
     @Test

@@ -40,7 +40,10 @@ import java.util.List;
  * place in it, so numbers are unique, increasing and survive restarts and failover.
  *
  * <p>Recent events are also kept in memory (the tail, bounded by {@code sluice.shard.tail-bytes}) so
- * that readers at the tip never touch Cassandra; the tail is a cache rebuilt by replay, not state.
+ * that readers at the tip never touch Cassandra. The tail is a cache of confirmed writes, not state:
+ * an event enters it only once the journal has confirmed it, never from the event handler (which
+ * Pekko runs before the write is confirmed, and again on every replay), and a recovery that finds
+ * the journal elsewhere than the tail empties it, so it is always a gapless run of stored events.
  * Records older than the stream's retention are skipped by reads at once and deleted from the
  * journal by {@link Trim}.
  */
@@ -197,6 +200,8 @@ public final class ShardEntity
     private final Timings timings;
     private final ArrayDeque<RecordsAppended> tail = new ArrayDeque<>();
     private long tailWeight;
+    /** The journal sequence number the tail accounts for: every event up to it is in the tail, trimmed, or older than the tail. */
+    private long tailThrough;
 
     private ShardEntity(ActorContext<Command> context, String entityId, NodeSettings settings, Clock clock,
                         EventDeleter deleter) {
@@ -244,6 +249,7 @@ public final class ShardEntity
         RecordsAppended event = new RecordsAppended(eventSeqNr, arrival, cmd.records(), cmd.dataKeys());
         long start = System.nanoTime();
         return Effect().persist(event)
+                .thenRun(s -> remember(event))
                 .thenReply(cmd.replyTo(), s -> {
                     timings.since("shard.persist", start);
                     return StatusReply.success(new AppendAck(eventSeqNr, arrival));
@@ -273,7 +279,10 @@ public final class ShardEntity
         }
         long eventSeqNr = lastSequenceNumber(context) + 1;
         return Effect().persist(new RecordsTrimmed(eventSeqNr, point))
-                .thenRun(s -> deleteFromJournal(point))
+                .thenRun(s -> {
+                    forgetUpTo(point, eventSeqNr);
+                    deleteFromJournal(point);
+                })
                 .thenReply(cmd.replyTo(), s -> StatusReply.ack());
     }
 
@@ -288,49 +297,49 @@ public final class ShardEntity
 
     @Override
     public SignalHandler<State> signalHandler() {
-        return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::dropUnconfirmed).build();
+        return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::alignTail).build();
     }
 
-    /** After a recovery, the tail holds nothing newer than what the journal returned. */
-    private void dropUnconfirmed(State recovered) {
-        while (!tail.isEmpty() && tail.peekLast().eventSeqNr() > recovered.lastEventSeqNr()) {
-            tailWeight -= tail.removeLast().weight();
+    /**
+     * After a recovery the tail must end where the journal does. It does after a passivation (both
+     * empty) or a restart in this same object after a failed write whose event was not stored. A
+     * write that failed on the client side but was stored after all leaves the journal ahead of the
+     * tail, and the tail would have a hole: it is emptied, and reads go to the journal until new
+     * appends fill it again.
+     */
+    private void alignTail(State recovered) {
+        if (tailThrough != recovered.lastEventSeqNr()) {
+            tail.clear();
+            tailWeight = 0;
+            tailThrough = recovered.lastEventSeqNr();
         }
     }
 
-    // ---- event handlers (pure, but for the tail cache)
+    // ---- event handlers (pure)
 
     @Override
     public EventHandler<State, Event> eventHandler() {
         return newEventHandlerBuilder().forAnyState()
-                .onEvent(RecordsAppended.class, (s, e) -> {
-                    remember(e);
-                    return s.appended(e);
-                })
-                .onEvent(RecordsTrimmed.class, (s, e) -> {
-                    while (!tail.isEmpty() && tail.peekFirst().eventSeqNr() <= e.upToEventSeqNr()) {
-                        tailWeight -= tail.removeFirst().weight();
-                    }
-                    return s.trimmed(e);
-                })
+                .onEvent(RecordsAppended.class, State::appended)
+                .onEvent(RecordsTrimmed.class, State::trimmed)
                 .build();
     }
 
-    /**
-     * Pekko applies an event before the journal confirms it. If the write then fails, the entity
-     * restarts from the journal, but this object (and its tail) lives on: the tail may hold an event
-     * that was never stored, and the replay offers stored events again, one of them perhaps under the
-     * failed event's sequence number. So an event at or below the tail's newest replaces everything
-     * from its number on, and {@link #dropUnconfirmed} forgets what recovery did not bring back.
-     */
+    // ---- the tail, changed only once the journal confirmed a write
+
     private void remember(RecordsAppended e) {
-        while (!tail.isEmpty() && tail.peekLast().eventSeqNr() >= e.eventSeqNr()) {
-            tailWeight -= tail.removeLast().weight();
-        }
         tail.addLast(e);
         tailWeight += e.weight();
+        tailThrough = e.eventSeqNr();
         while (tailWeight > settings.tailBytes() && tail.size() > 1) {
             tailWeight -= tail.removeFirst().weight();
         }
+    }
+
+    private void forgetUpTo(long upToEventSeqNr, long trimEventSeqNr) {
+        while (!tail.isEmpty() && tail.peekFirst().eventSeqNr() <= upToEventSeqNr) {
+            tailWeight -= tail.removeFirst().weight();
+        }
+        tailThrough = trimEventSeqNr;
     }
 }

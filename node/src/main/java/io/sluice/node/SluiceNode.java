@@ -19,7 +19,9 @@ import io.sluice.node.crypto.RootKey;
 import io.sluice.node.kms.DataKeyCache;
 import io.sluice.node.kms.KeyCatalog;
 import io.sluice.node.kms.KeyChanged;
+import io.sluice.node.kms.KeyDeletionSweeper;
 import io.sluice.node.kms.KeyEntity;
+import io.sluice.node.kms.KeyMaterialStore;
 import io.sluice.node.kms.KeyRing;
 import io.sluice.node.api.KinesisRecords;
 import io.sluice.node.api.KinesisStreams;
@@ -187,7 +189,8 @@ public final class SluiceNode {
             StreamCatalog.init(system);
             StreamEntity.init(system, settings, clock);
             ShardEntity.init(system, settings, clock);
-            KeyEntity.init(system, settings, rootKey, clock);
+            KeyMaterialStore keyMaterial = KeyMaterialStore.cassandra(system, settings.cassandraKeyspace());
+            KeyEntity.init(system, settings, rootKey, clock, keyMaterial);
             KeyCatalog.init(system, settings.region(), clock);
             IdentityEntity.init(system);
             ClusterSingleton.get(system).init(SingletonActor.of(
@@ -199,7 +202,10 @@ public final class SluiceNode {
             IdentityDirectory identities = new IdentityDirectory(system, settings, rootKey, settings.identityRefresh());
             Authorizer authorizer = new Authorizer(identities);
             var keyChanges = ctx.spawn(KeyChanged.topic(), "key-changes");
-            KeyRing keyRing = new KeyRing(system, settings, rootKey, keyChanges);
+            KeyRing keyRing = new KeyRing(system, settings, rootKey, keyMaterial, keyChanges);
+            ClusterSingleton.get(system).init(SingletonActor.of(Behaviors.supervise(
+                            KeyDeletionSweeper.create(keyRing, settings.accountId(), settings.keyDeletionSweepInterval()))
+                    .onFailure(SupervisorStrategy.restart()), "key-deletion-sweeper"));
             var dataKeys = ctx.spawn(Behaviors.supervise(DataKeyCache.create(DataKeyCache.Limits.of(settings), keyRing, keyChanges))
                     .onFailure(SupervisorStrategy.restart()), "data-keys");
             StreamCrypto crypto = new StreamCrypto(keyRing, dataKeys, system, settings.askTimeout(), authorizer, settings.accountId());

@@ -41,6 +41,7 @@ public enum AwsError {
     InvalidArnException(400),
     InvalidAliasNameException(400),
     UnsupportedOperationException(400),
+    KMSInternalException(500),
     // IAM (Query protocol: codes without the "Exception" suffix)
     NoSuchEntity(404),
     EntityAlreadyExists(409),

@@ -36,8 +36,32 @@ public final class CassandraSchema {
         List<String> out = new ArrayList<>();
         for (String statement : body.toString().split(";")) {
             if (!statement.isBlank()) {
-                out.add(statement.trim().replace("${keyspace}", keyspace).replace("${replication}", replication));
+                out.add(statement.trim().replace("${keyspace}", keyspace).replace("${replication}", replication)
+                        .replace("${material_gc_grace}", Long.toString(materialGcGraceSeconds(replication))));
             }
+        }
+        return out;
+    }
+
+    /**
+     * How long a deleted KMS key's material may stay as a tombstone. With a single replica nothing can
+     * miss the delete, so 0 lets the next compaction drop the bytes; with more, a replica that was
+     * down must still get the delete from a hint (Cassandra keeps hints 3 hours by default), or a
+     * repair would bring the destroyed key back.
+     */
+    static long materialGcGraceSeconds(String replication) {
+        var factors = java.util.regex.Pattern.compile("'[^']*'\\s*:\\s*'?(\\d+)'?").matcher(replication).results()
+                .mapToInt(m -> Integer.parseInt(m.group(1))).toArray();
+        return factors.length == 1 && factors[0] == 1 ? 0 : 3 * 3600;
+    }
+
+    /** The tables the schema creates, by name. */
+    static List<String> tables(List<String> statements) {
+        List<String> out = new ArrayList<>();
+        var table = java.util.regex.Pattern.compile("CREATE TABLE IF NOT EXISTS \\S+\\.(\\w+)");
+        for (String statement : statements) {
+            var m = table.matcher(statement);
+            if (m.find()) out.add(m.group(1));
         }
         return out;
     }
@@ -50,13 +74,14 @@ public final class CassandraSchema {
             try (CqlSession session = session(settings.cassandraContactPoints())) {
                 // a restarting node finds the schema in place: skip the DDL, whose schema-agreement waits
                 // take seconds per statement on a busy cluster
-                long tables = session.execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?",
-                        settings.cassandraKeyspace()).all().size();
-                if (tables >= 7) {
+                List<String> statements = statements(settings.cassandraKeyspace(), settings.cassandraReplication());
+                List<String> present = session.execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?",
+                        settings.cassandraKeyspace()).all().stream().map(r -> r.getString("table_name")).toList();
+                if (present.containsAll(tables(statements))) {
                     log.info("Cassandra schema already in keyspace {}", settings.cassandraKeyspace());
                     return;
                 }
-                for (String statement : statements(settings.cassandraKeyspace(), settings.cassandraReplication())) {
+                for (String statement : statements) {
                     session.execute(statement);
                 }
                 log.info("Cassandra schema applied in keyspace {}", settings.cassandraKeyspace());

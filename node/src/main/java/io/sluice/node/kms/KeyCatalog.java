@@ -43,13 +43,17 @@ public final class KeyCatalog
 
     public record DeleteAlias(String aliasName, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
+    /** Forget a destroyed key and every alias that pointed to it, as AWS does when a key is deleted. */
+    public record RemoveKey(String keyId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
     public record Read(ActorRef<State> replyTo) implements Command {}
 
     @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
     @JsonSubTypes({
             @JsonSubTypes.Type(value = KeyAdded.class, name = "key-added"),
             @JsonSubTypes.Type(value = AliasSet.class, name = "alias-set"),
-            @JsonSubTypes.Type(value = AliasDeleted.class, name = "alias-deleted")})
+            @JsonSubTypes.Type(value = AliasDeleted.class, name = "alias-deleted"),
+            @JsonSubTypes.Type(value = KeyRemoved.class, name = "key-removed")})
     public sealed interface Event extends CborSerializable {}
 
     public record KeyAdded(String keyId) implements Event {}
@@ -57,6 +61,8 @@ public final class KeyCatalog
     public record AliasSet(String aliasName, String keyId, long atMillis) implements Event {}
 
     public record AliasDeleted(String aliasName) implements Event {}
+
+    public record KeyRemoved(String keyId) implements Event {}
 
     public record Alias(String keyId, long createdAtMillis, long updatedAtMillis) implements CborSerializable {}
 
@@ -119,6 +125,9 @@ public final class KeyCatalog
                 .onCommand(DeleteAlias.class, (s, c) -> !s.aliases().containsKey(c.aliasName())
                         ? Effect().reply(c.replyTo(), StatusReply.error(AwsError.NotFoundException.exception("Alias " + aliasArn(c.aliasName()) + " is not found.")))
                         : Effect().persist(new AliasDeleted(c.aliasName())).thenReply(c.replyTo(), st -> StatusReply.ack()))
+                .onCommand(RemoveKey.class, (s, c) -> !s.keys().contains(c.keyId())
+                        ? Effect().reply(c.replyTo(), StatusReply.ack())
+                        : Effect().persist(new KeyRemoved(c.keyId())).thenReply(c.replyTo(), st -> StatusReply.ack()))
                 .onCommand(Read.class, (s, c) -> Effect().reply(c.replyTo(), s))
                 .build();
     }
@@ -140,6 +149,13 @@ public final class KeyCatalog
                     Alias old = aliases.get(e.aliasName());
                     aliases.put(e.aliasName(), new Alias(e.keyId(), old == null ? e.atMillis() : old.createdAtMillis(), e.atMillis()));
                     return new State(s.keys(), Collections.unmodifiableSortedMap(aliases));
+                })
+                .onEvent(KeyRemoved.class, (s, e) -> {
+                    List<String> keys = new ArrayList<>(s.keys());
+                    keys.remove(e.keyId());
+                    TreeMap<String, Alias> aliases = new TreeMap<>(s.aliases());
+                    aliases.values().removeIf(a -> a.keyId().equals(e.keyId()));
+                    return new State(List.copyOf(keys), Collections.unmodifiableSortedMap(aliases));
                 })
                 .onEvent(AliasDeleted.class, (s, e) -> {
                     TreeMap<String, Alias> aliases = new TreeMap<>(s.aliases());

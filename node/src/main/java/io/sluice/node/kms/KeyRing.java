@@ -31,8 +31,9 @@ import java.util.regex.Pattern;
 /**
  * A node's access to KMS keys: resolves the ways a key can be named (id, key ARN, alias name, alias
  * ARN), fetches key state from the KeyEntity (cached for one second on the data path, so a disabled
- * key is refused everywhere within that time), unwraps key material with the root key, and seals
- * and opens KMS ciphertext blobs.
+ * key is refused everywhere within that time), loads key material from the {@link KeyMaterialStore}
+ * and unwraps it with the root key (before it hands out a view, so sealing never waits on
+ * Cassandra), and seals and opens KMS ciphertext blobs.
  *
  * <p>Blob format: {@code 0x01 | key id (16 bytes) | material version (4) | nonce (12) | AES-GCM(data)},
  * with the header and the canonical encryption context as AAD, so a blob opened under a different
@@ -54,16 +55,19 @@ public final class KeyRing {
     private final ClusterSharding sharding;
     private final NodeSettings settings;
     private final RootKey rootKey;
+    private final KeyMaterialStore store;
     private final EnvelopeCipher cipher = EnvelopeCipher.standard();
     private final ConcurrentHashMap<String, Cached> views = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, byte[]> materials = new ConcurrentHashMap<>();
     private final ActorRef<Topic.Command<KeyChanged>> changes;
 
-    public KeyRing(ActorSystem<?> system, NodeSettings settings, RootKey rootKey, ActorRef<Topic.Command<KeyChanged>> changes) {
+    public KeyRing(ActorSystem<?> system, NodeSettings settings, RootKey rootKey, KeyMaterialStore store,
+                   ActorRef<Topic.Command<KeyChanged>> changes) {
         this.system = system;
         this.sharding = ClusterSharding.get(system);
         this.settings = settings;
         this.rootKey = rootKey;
+        this.store = store;
         this.changes = changes;
         changes.tell(Topic.subscribe(system.systemActorOf(Behaviors.<KeyChanged>receiveMessage(c -> {
             forget(c.keyId());
@@ -145,6 +149,7 @@ public final class KeyRing {
                     sent.set(c);
                     return c;
                 }, settings.askTimeout()))
+                .thenCompose(this::withMaterial)
                 .whenComplete((view, failure) -> {
                     if (view != null) {
                         Cached before = views.put(keyId, new Cached(view, System.nanoTime() + settings.metadataCacheTtl().toNanos()));
@@ -232,9 +237,58 @@ public final class KeyRing {
         }
     }
 
+    /**
+     * The view once this node holds the unwrapped material of each of its versions. Rows of versions
+     * above the view's current one may be rewritten until their event is persisted, so only versions
+     * the view knows are cached.
+     */
+    private CompletionStage<KeyEntity.KeyView> withMaterial(KeyEntity.KeyView key) {
+        for (int v = 0; v <= key.currentVersion(); v++) {
+            if (!materials.containsKey(materialId(key, v)) && key.loggedMaterial(v) == null) {
+                return store.load(key.keyId()).thenApply(rows -> {
+                    remember(key, rows);
+                    return key;
+                });
+            }
+        }
+        return CompletableFuture.completedFuture(key);
+    }
+
+    private void remember(KeyEntity.KeyView key, Map<Integer, byte[]> rows) {
+        for (int v = 0; v <= key.currentVersion(); v++) {
+            byte[] wrapped = key.loggedMaterial(v) != null ? key.loggedMaterial(v) : rows.get(v);
+            if (wrapped != null) {
+                int version = v;
+                materials.computeIfAbsent(materialId(key, v), k -> rootKey.unwrap(wrapped, KeyEntity.wrapContext(key.arn(), version)));
+            }
+        }
+    }
+
     private byte[] material(KeyEntity.KeyView key, int version) {
-        return materials.computeIfAbsent(key.arn() + "#" + version,
-                k -> rootKey.unwrap(key.wrappedVersions().get(version), KeyEntity.wrapContext(key.arn(), version)));
+        byte[] material = materials.get(materialId(key, version));
+        if (material != null) {
+            return material;
+        }
+        // forgotten since the view was handed out (the key changed on some node): load it again, here
+        try {
+            remember(key, store.load(key.keyId()).toCompletableFuture()
+                    .get(settings.askTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw AwsError.KMSInternalException.exception("Key material could not be loaded. Try again.");
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw AwsError.KMSInternalException.exception("Key material could not be loaded. Try again.");
+        }
+        material = materials.get(materialId(key, version));
+        if (material == null) {
+            // destroyed meanwhile
+            throw AwsError.NotFoundException.exception("Key '" + key.arn() + "' does not exist");
+        }
+        return material;
+    }
+
+    private static String materialId(KeyEntity.KeyView key, int version) {
+        return key.arn() + "#" + version;
     }
 
     private static byte[] aad(byte[] header, Map<String, String> context) {

@@ -36,6 +36,7 @@ public record NodeSettings(
         long dataKeyMaxRecords,
         int dataKeyCacheEntries,
         Duration dataKeyCacheSweep,
+        Duration keyDeletionSweepInterval,
         Duration identityRefresh,
         Duration warmup) {
 
@@ -70,6 +71,7 @@ public record NodeSettings(
                 c.getLong("kms.data-key-max-records"),
                 c.getInt("kms.data-key-cache.max-entries"),
                 c.getDuration("kms.data-key-cache.sweep-interval"),
+                c.getDuration("kms.deletion-sweep-interval"),
                 c.getDuration("iam.refresh"),
                 c.getDuration("warmup.duration"));
     }

@@ -150,10 +150,8 @@ class DataKeyCacheTest {
     }
 
     private static KeyEntity.KeyView key(String keyId, String state, int version) {
-        List<byte[]> versions = new ArrayList<>();
-        for (int i = 0; i <= version; i++) versions.add(new byte[] {(byte) i});
         return new KeyEntity.KeyView(keyId, "arn:aws:kms:us-east-1:000000000000:key/" + keyId, "d", 0, "CUSTOMER", state,
-                0, 0, false, 365, 0, List.copyOf(versions));
+                0, 0, false, 365, 0, List.of(), version + 1);
     }
 
     private static KeyEntity.KeyView enabled(String keyId) {

@@ -35,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class KeyChangesAcrossNodesTest {
     private static final RootKey ROOT = RootKey.fromBase64(Base64.getEncoder().encodeToString(new byte[32]));
     private static final MutableClock clock = new MutableClock();
+    private static final InMemoryKeyMaterialStore STORE = new InMemoryKeyMaterialStore();
     private static Node a;
     private static Node b;
 
@@ -54,9 +55,9 @@ class KeyChangesAcrossNodesTest {
                     .resolve();
             ActorTestKit kit = ActorTestKit.create("sluice", config);
             NodeSettings settings = NodeSettings.from(config);
-            KeyEntity.init(kit.system(), settings, ROOT, clock);
+            KeyEntity.init(kit.system(), settings, ROOT, clock, STORE);
             ActorRef<Topic.Command<KeyChanged>> topic = kit.spawn(KeyChanged.topic(), "key-changes");
-            KeyRing keyRing = new KeyRing(kit.system(), settings, ROOT, topic);
+            KeyRing keyRing = new KeyRing(kit.system(), settings, ROOT, STORE, topic);
             ActorRef<DataKeyCache.Command> dataKeys = kit.spawn(DataKeyCache.create(DataKeyCache.Limits.of(settings), keyRing, topic),
                     "data-keys");
             return new Node(kit, settings, topic, keyRing, dataKeys);

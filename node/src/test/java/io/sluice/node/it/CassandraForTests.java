@@ -15,6 +15,7 @@ import java.time.Duration;
  */
 public final class CassandraForTests {
     private static String contactPoint;
+    private static EmbeddedCassandra embedded;
 
     private CassandraForTests() {}
 
@@ -37,10 +38,17 @@ public final class CassandraForTests {
             int storage = freePort();
             EmbeddedCassandra cassandra = EmbeddedCassandra.start(dir, cql, storage, Duration.ofSeconds(180));
             Runtime.getRuntime().addShutdownHook(new Thread(cassandra::stop, "stop-test-cassandra"));
+            embedded = cassandra;
             return "127.0.0.1:" + cql;
         } catch (IOException e) {
             throw new IllegalStateException("cannot start the embedded Cassandra", e);
         }
+    }
+
+    /** The embedded Cassandra the tests run on, when they do (not when SLUICE_CASSANDRA names another). */
+    public static synchronized java.util.Optional<EmbeddedCassandra> embedded() {
+        contactPoint();
+        return java.util.Optional.ofNullable(embedded);
     }
 
     public static int freePort() throws IOException {

@@ -46,6 +46,7 @@ public final class EmbeddedCassandra implements AutoCloseable {
     static final String READY_MARKER = "Starting listening for CQL clients";
     static final String CLASSPATH_RESOURCE = "cassandra.classpath";
     static final String PID_FILE = "cassandra.pid";
+    static final String JMX_PORT_FILE = "cassandra.jmx-port";
     static final String LOG_FILE = "cassandra.log";
 
     private static final Duration STOP_GRACE = Duration.ofSeconds(30);
@@ -127,6 +128,15 @@ public final class EmbeddedCassandra implements AutoCloseable {
 
     public int cqlPort() {
         return cqlPort;
+    }
+
+    /** The local JMX port of this instance (loopback only), for nodetool-style operations. */
+    public int jmxPort() {
+        try {
+            return Integer.parseInt(Files.readString(dataDir.resolve(JMX_PORT_FILE), StandardCharsets.UTF_8).trim());
+        } catch (IOException e) {
+            throw new IllegalStateException("no JMX port recorded in " + dataDir, e);
+        }
     }
 
     public Path dataDir() {
@@ -215,7 +225,10 @@ public final class EmbeddedCassandra implements AutoCloseable {
                 "-XX:+PerfDisableSharedMem", "-XX:+ExitOnOutOfMemoryError"));
         jvmArgs.add("-Dcassandra.config=" + yaml.toUri());
         jvmArgs.add("-Dcassandra-foreground=yes");
-        jvmArgs.add("-Dcassandra.jmx.local.port=" + freePort());
+        int jmxPort = freePort();
+        jvmArgs.add("-Dcassandra.jmx.local.port=" + jmxPort);
+        // for operators' and tests' nodetool-style calls (flush, garbage collection) on this instance
+        Files.writeString(dataDir.resolve(JMX_PORT_FILE), Integer.toString(jmxPort), StandardCharsets.UTF_8);
         jvmArgs.add("-Dcassandra.storagedir=" + dataDir);
         jvmArgs.add("-Dcassandra.logdir=" + dataDir.resolve("logs"));
         // a single node has nobody to gossip with: don't wait the 5+ s for gossip to settle

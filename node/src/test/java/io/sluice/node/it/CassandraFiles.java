@@ -1,0 +1,77 @@
+package io.sluice.node.it;
+
+import io.sluice.deploy.cassandra.EmbeddedCassandra;
+
+import javax.management.MBeanServerConnection;
+import javax.management.ObjectName;
+import javax.management.remote.JMXConnector;
+import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXServiceURL;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * What someone holding the disks of the embedded Cassandra sees, and the nodetool operations
+ * (flush, garbagecollect) an operator runs, over the instance's local JMX port.
+ */
+final class CassandraFiles {
+    private CassandraFiles() {}
+
+    /** nodetool flush KEYSPACE TABLE */
+    static void flush(EmbeddedCassandra cassandra, String keyspace, String table) throws Exception {
+        storageService(cassandra, "forceKeyspaceFlush", new Object[] {keyspace, new String[] {table}},
+                new String[] {String.class.getName(), String[].class.getName()});
+    }
+
+    /** nodetool garbagecollect KEYSPACE TABLE: rewrites SSTables without data shadowed by purgeable tombstones. */
+    static void garbageCollect(EmbeddedCassandra cassandra, String keyspace, String table) throws Exception {
+        storageService(cassandra, "garbageCollect", new Object[] {"ROW", 1, keyspace, new String[] {table}},
+                new String[] {String.class.getName(), int.class.getName(), String.class.getName(), String[].class.getName()});
+    }
+
+    private static void storageService(EmbeddedCassandra cassandra, String operation, Object[] args, String[] signature)
+            throws Exception {
+        JMXServiceURL url = new JMXServiceURL("service:jmx:rmi:///jndi/rmi://127.0.0.1:" + cassandra.jmxPort() + "/jmxrmi");
+        try (JMXConnector jmx = JMXConnectorFactory.connect(url)) {
+            MBeanServerConnection server = jmx.getMBeanServerConnection();
+            server.invoke(new ObjectName("org.apache.cassandra.db:type=StorageService"), operation, args, signature);
+        }
+    }
+
+    /** The files of a table's SSTables on disk. */
+    static List<Path> sstableFiles(EmbeddedCassandra cassandra, String keyspace, String table) throws IOException {
+        Path keyspaceDir = cassandra.dataDir().resolve("data").resolve(keyspace);
+        try (Stream<Path> dirs = Files.list(keyspaceDir)) {
+            List<Path> tableDirs = dirs.filter(d -> d.getFileName().toString().startsWith(table + "-")).toList();
+            List<Path> files = new java.util.ArrayList<>();
+            for (Path d : tableDirs) {
+                try (Stream<Path> walk = Files.walk(d)) {
+                    walk.filter(Files::isRegularFile).forEach(files::add);
+                }
+            }
+            return files;
+        }
+    }
+
+    /** Whether any of the files holds the bytes, as stored (the table must be uncompressed to find them). */
+    static boolean anyContains(List<Path> files, byte[] needle) throws IOException {
+        for (Path f : files) {
+            if (indexOf(Files.readAllBytes(f), needle) >= 0) return true;
+        }
+        return false;
+    }
+
+    static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) continue outer;
+            }
+            return i;
+        }
+        return -1;
+    }
+}

@@ -89,7 +89,7 @@ public final class KinesisRecords {
         return streams.get(name).thenCompose(info -> {
             streams.active(info);
             StreamEntity.ShardRange shard = shardFor(info, r.partitionKey(), r.explicitHashKey());
-            return sealed(info, caller, List.of(ShardEntity.StoredRecord.plain(r.partitionKey(), r.data())))
+            return sealed(info, caller, List.of(ShardEntity.StoredRecord.plain(r.partitionKey(), r.data())), List.of(shard))
                     .thenCompose(sealed -> append(info, shard, sealed.records(), sealed.dataKeys()))
                     .thenApply(landed -> new PutRecordResponse(shard.shardId(),
                             new SequenceNumber(shard.index(), landed.eventSeqNr(), landed.firstIndex()).toString(),
@@ -134,7 +134,7 @@ public final class KinesisRecords {
             }
             // sealed once for the whole request (one data key, one ask to the cache), then appended per shard;
             // a KMS refusal fails the request as AWS's PutRecords does, not entry by entry
-            return sealed(info, caller, plain).thenCompose(sealed -> appendEach(info, byShard, shardOf, sealed));
+            return sealed(info, caller, plain, shardOf).thenCompose(sealed -> appendEach(info, byShard, shardOf, sealed));
         });
     }
 
@@ -177,12 +177,13 @@ public final class KinesisRecords {
         }
     }
 
-    /** Records as they will be stored: sealed with a data key for encrypted streams, as given otherwise. */
-    private CompletionStage<StreamCrypto.Sealed> sealed(StreamInfo info, Caller caller, List<ShardEntity.StoredRecord> records) {
+    /** Records as they will be stored: sealed for their shards with a data key for encrypted streams, as given otherwise. */
+    private CompletionStage<StreamCrypto.Sealed> sealed(StreamInfo info, Caller caller, List<ShardEntity.StoredRecord> records,
+                                                        List<StreamEntity.ShardRange> shards) {
         if (!"KMS".equals(info.encryptionType())) {
             return CompletableFuture.completedFuture(new StreamCrypto.Sealed(records, List.of()));
         }
-        return crypto.seal(info, caller, records);
+        return crypto.seal(info, caller, records, shards);
     }
 
     private static String encryptionType(StreamInfo info) {
@@ -278,24 +279,33 @@ public final class KinesisRecords {
             String entityId = ShardEntity.entityId(info.name(), info.createdAtMillis(), shard.index());
             return reader.read(shardRef(info, shard), entityId, from.eventSeqNr(), from.indexInEvent(), limit,
                             KinesisLimits.MAX_GET_RECORDS_BYTES, minArrival)
-                    .thenCompose(read -> crypto.open(info, caller, read.records())
-                            .thenApply(plaintexts -> records(it, shard, read, plaintexts, now)));
+                    .thenCompose(read -> crypto.open(info, caller, shard, read.records())
+                            .thenApply(opened -> records(it, shard, read, opened, now)));
         });
     }
 
+    /** The answer: the records that opened; when one did not, the read ends before it and says there is more. */
     private GetRecordsResponse records(ShardIterator it, StreamEntity.ShardRange shard, ShardReader.Outcome read,
-                                       List<byte[]> plaintexts, long now) {
+                                       List<StreamCrypto.Opened> opened, long now) {
         List<ShardReads.ReadRecord> found = read.records();
-        List<io.sluice.protocol.kinesis.Kinesis.Record> records = new ArrayList<>(found.size());
-        for (int i = 0; i < found.size(); i++) {
+        List<io.sluice.protocol.kinesis.Kinesis.Record> records = new ArrayList<>(opened.size());
+        for (int i = 0; i < opened.size(); i++) {
             ShardReads.ReadRecord rr = found.get(i);
             records.add(new io.sluice.protocol.kinesis.Kinesis.Record(
                     new SequenceNumber(shard.index(), rr.eventSeqNr(), rr.index()).toString(),
-                    Instant.ofEpochMilli(rr.arrivalMillis()), plaintexts.get(i), rr.partitionKey(),
+                    Instant.ofEpochMilli(rr.arrivalMillis()), opened.get(i).data(), opened.get(i).partitionKey(),
                     rr.wrappedKey() != null ? "KMS" : null));
         }
-        SequenceNumber next = new SequenceNumber(shard.index(), Math.max(read.nextEventSeqNr(), 1), read.nextIndex());
-        return new GetRecordsResponse(records, it.at(next, now).encode(iteratorSecret), read.millisBehindLatest(), null);
+        SequenceNumber next;
+        long behind = read.millisBehindLatest();
+        if (opened.size() < found.size()) {
+            ShardReads.ReadRecord stop = found.get(opened.size());
+            next = new SequenceNumber(shard.index(), stop.eventSeqNr(), stop.index());
+            behind = Math.max(1, behind);
+        } else {
+            next = new SequenceNumber(shard.index(), Math.max(read.nextEventSeqNr(), 1), read.nextIndex());
+        }
+        return new GetRecordsResponse(records, it.at(next, now).encode(iteratorSecret), behind, null);
     }
 
     private static <T> CompletionStage<T> done(T value) {

@@ -100,16 +100,27 @@ public final class ShardEntity
     // ---- events
 
     /**
-     * A record as stored. For an encrypted stream {@code data} is AES-GCM ciphertext, {@code nonce}
-     * its nonce and {@code keyIndex} points into the event's wrapped data keys; otherwise keyIndex is -1.
+     * A record as stored. Unencrypted: its partition key and data, keyIndex -1. Encrypted:
+     * {@code data} is AES-GCM ciphertext of the partition key and data together (partitionKey null),
+     * {@code nonce} its nonce, and {@code keyIndex} points into the event's wrapped data keys; records
+     * encrypted by earlier Sluice versions kept the partition key in the clear beside the ciphertext.
      */
     public record StoredRecord(String partitionKey, byte[] data, int keyIndex, byte[] nonce) implements CborSerializable {
         public static StoredRecord plain(String partitionKey, byte[] data) {
             return new StoredRecord(partitionKey, data, -1, null);
         }
 
+        public static StoredRecord sealed(byte[] ciphertext, byte[] nonce) {
+            return new StoredRecord(null, ciphertext, 0, nonce);
+        }
+
+        /** Bytes counted against read and tail limits: data and partition key, or the ciphertext of both. */
+        public long size() {
+            return data.length + (partitionKey == null ? 0 : partitionKey.length());
+        }
+
         long weight() {
-            return data.length + partitionKey.length() + 64;
+            return size() + 64;
         }
     }
 

@@ -69,7 +69,7 @@ public final class ShardReads {
                 List<ShardEntity.StoredRecord> records = e.records();
                 for (int i = e.eventSeqNr() == fromEventSeqNr ? fromIndex : 0; i < records.size(); i++) {
                     ShardEntity.StoredRecord r = records.get(i);
-                    long size = r.data().length + r.partitionKey().length(); // what the 10 MiB limit counts
+                    long size = r.size(); // what the 10 MiB limit counts
                     if (out.size() >= maxRecords || (!out.isEmpty() && bytes + size > maxBytes)) {
                         nextEvent = e.eventSeqNr();
                         nextIndex = i;

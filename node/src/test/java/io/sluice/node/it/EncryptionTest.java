@@ -165,6 +165,7 @@ class EncryptionTest {
         KinesisSdkContract.sleep(1200);
         assertThrows(KmsDisabledException.class,
                 () -> kinesis.putRecord(b -> b.streamName(stream).data(SdkBytes.fromUtf8String("no")).partitionKey("k")));
+        assertThrows(KmsDisabledException.class, () -> putBatch(stream));
         assertThrows(KmsDisabledException.class, () -> all(stream));
         kms.enableKey(b -> b.keyId(keyId));
         KinesisSdkContract.sleep(1200);
@@ -179,6 +180,7 @@ class EncryptionTest {
         KinesisSdkContract.sleep(1200);
         assertThrows(KmsInvalidStateException.class,
                 () -> kinesis.putRecord(b -> b.streamName(stream).data(SdkBytes.fromUtf8String("no")).partitionKey("k")));
+        assertThrows(KmsInvalidStateException.class, () -> putBatch(stream));
 
         clock.advance(Duration.ofDays(8));
         try {
@@ -186,6 +188,10 @@ class EncryptionTest {
             KinesisSdkContract.sleep(1200);
             KmsNotFoundException gone = assertThrows(KmsNotFoundException.class, () -> all(stream));
             assertTrue(gone.awsErrorDetails().errorMessage().contains("can no longer be decrypted"));
+            // PutRecords fails as a whole call, as PutRecord does, never 200 with per-record failures
+            assertThrows(KmsNotFoundException.class, () -> putBatch(stream));
+            assertThrows(KmsNotFoundException.class,
+                    () -> kinesis.putRecord(b -> b.streamName(stream).data(SdkBytes.fromUtf8String("no")).partitionKey("k")));
         } finally {
             clock.advance(Duration.ofDays(-8));
         }
@@ -205,6 +211,12 @@ class EncryptionTest {
         assertEquals(marker, all(encrypted).get(0).data().asUtf8String());
     }
 
+    private static void putBatch(String stream) {
+        kinesis.putRecords(b -> b.streamName(stream).records(
+                PutRecordsRequestEntry.builder().data(SdkBytes.fromUtf8String("no-1")).partitionKey("a").build(),
+                PutRecordsRequestEntry.builder().data(SdkBytes.fromUtf8String("no-2")).partitionKey("b").build()));
+    }
+
     private boolean journalContains(String stream, String marker) {
         long createdAt = kinesis.describeStreamSummary(b -> b.streamName(stream)).streamDescriptionSummary()
                 .streamCreationTimestamp().toEpochMilli();
@@ -218,19 +230,10 @@ class EncryptionTest {
                 ByteBuffer event = row.getByteBuffer("event");
                 byte[] bytes = new byte[event.remaining()];
                 event.get(bytes);
-                if (indexOf(bytes, needle) >= 0) return true;
+                if (CassandraFiles.indexOf(bytes, needle) >= 0) return true;
             }
             return false;
         }
-    }
-
-    private static int indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) if (haystack[i + j] != needle[j]) continue outer;
-            return i;
-        }
-        return -1;
     }
 
     @Test

@@ -211,6 +211,7 @@ public final class KinesisRecords {
                 .pattern("startingSequenceNumber", r.startingSequenceNumber(), KinesisLimits.SEQUENCE_NUMBER)
                 .check();
         return streams.get(name).thenCompose(info -> {
+            streams.readable(info);
             StreamEntity.ShardRange shard = shardById(info, r.shardId());
             String type = r.shardIteratorType();
             long now = clock.millis();
@@ -267,10 +268,7 @@ public final class KinesisRecords {
         ShardIterator it = ShardIterator.decode(r.shardIterator(), iteratorSecret, now);
         int limit = r.limit() == null ? 10_000 : r.limit();
         return streams.get(it.streamName()).thenCompose(info -> {
-            if (info.createdAtMillis() != it.streamCreatedAt() || info.status().equals("DELETING")) {
-                throw AwsError.ResourceNotFoundException.exception("Stream " + it.streamName() + " under account "
-                        + settings.accountId() + " not found.");
-            }
+            streams.readable(info, it.streamCreatedAt());
             StreamEntity.ShardRange shard = info.shards().stream().filter(s -> s.index() == it.position().shardIndex())
                     .findFirst().orElseThrow(() -> AwsError.InvalidArgumentException.exception("Invalid ShardIterator."));
             long retentionCutoff = now - info.retentionHours() * 3_600_000L;

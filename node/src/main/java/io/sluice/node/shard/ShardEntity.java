@@ -97,6 +97,13 @@ public final class ShardEntity
     /** Stops the entity now, not after the idle timeout (the warm-up shard, once it has served). */
     public record Stop() implements Command {}
 
+    /**
+     * The shard's stream is deleted: answers once every command before it is done (an append
+     * already written, its snapshot stored) and stops, so that no node keeps its tail and its
+     * journal can be deleted ({@link ShardPurger}).
+     */
+    public record Purge(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
     // ---- events
 
     /**
@@ -247,6 +254,7 @@ public final class ShardEntity
                 .onCommand(Tip.class, (s, c) -> Effect().reply(c.replyTo(), new TipInfo(s.lastEventSeqNr(), s.lastArrivalMillis())))
                 .onCommand(Trim.class, this::onTrim)
                 .onCommand(Stop.class, (s, c) -> Effect().stop().thenNoReply())
+                .onCommand(Purge.class, this::onPurge)
                 .build();
     }
 
@@ -295,6 +303,10 @@ public final class ShardEntity
                     deleteFromJournal(point);
                 })
                 .thenReply(cmd.replyTo(), s -> StatusReply.ack());
+    }
+
+    private ReplyEffect<Event, State> onPurge(State state, Purge cmd) {
+        return Effect().stop().thenReply(cmd.replyTo(), s -> StatusReply.ack());
     }
 
     private void deleteFromJournal(long upTo) {

@@ -45,7 +45,8 @@ public final class RetentionSweeper {
                                 settings.askTimeout(), StreamEntity.Describe::new,
                                 (info, failure) -> info == null ? Missed.INSTANCE : new Described(info));
                     }
-                } else if (msg instanceof Described d) {
+                } else if (msg instanceof Described d && !d.info().status().equals("DELETING")) {
+                    // a DELETING stream's shards are being purged as a whole; a Trim would only wake them
                     long cutoff = clock.millis() - d.info().retentionHours() * 3_600_000L;
                     for (StreamEntity.ShardRange shard : d.info().shards()) {
                         sharding.entityRefFor(ShardEntity.ENTITY_KEY,

@@ -1,5 +1,6 @@
 package io.sluice.node.stream;
 
+import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.Validation;
 import io.sluice.protocol.kinesis.Kinesis.StreamAddressed;
@@ -37,6 +38,9 @@ public final class StreamDirectory {
                 .whenComplete((info, failure) -> {
                     if (info != null) {
                         cache.put(streamName, new Cached(info, System.nanoTime() + settings.metadataCacheTtl().toNanos()));
+                    } else if (ApiException.of(failure).error() == AwsError.ResourceNotFoundException) {
+                        // a deleted stream leaves nothing behind on any node that once served it
+                        cache.remove(streamName);
                     }
                 });
     }
@@ -80,6 +84,23 @@ public final class StreamDirectory {
      */
     public String resourceOf(StreamAddressed r) {
         return r.streamName() != null || r.streamARN() != null ? settings.streamArn(nameOf(r)) : "*";
+    }
+
+    /** A stream whose records may be read now (not one being deleted), or AWS's ResourceNotFoundException. */
+    public StreamEntity.StreamInfo readable(StreamEntity.StreamInfo info) {
+        return readable(info, info.createdAtMillis());
+    }
+
+    /**
+     * The stream an iterator was issued for, if its records may still be read: the same incarnation
+     * (not one deleted and created again under the name), and not being deleted.
+     */
+    public StreamEntity.StreamInfo readable(StreamEntity.StreamInfo info, long createdAtMillis) {
+        if (info.createdAtMillis() != createdAtMillis || info.status().equals("DELETING")) {
+            throw AwsError.ResourceNotFoundException.exception("Stream " + info.name() + " under account "
+                    + settings.accountId() + " not found.");
+        }
+        return info;
     }
 
     /** A stream that may be written to and read from now, or AWS's ResourceNotFoundException. */

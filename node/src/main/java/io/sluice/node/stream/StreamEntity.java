@@ -5,6 +5,8 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.sluice.node.runtime.CborSerializable;
 import io.sluice.node.runtime.Entities;
 import io.sluice.node.runtime.NodeSettings;
+import io.sluice.node.shard.ShardEntity;
+import io.sluice.node.shard.ShardPurger;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.kinesis.HashKeys;
 import org.apache.pekko.Done;
@@ -34,12 +36,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * One Kinesis stream's metadata: status, shards and their hash key ranges, retention, tags and
  * encryption settings. Lifecycle: created as CREATING, ACTIVE once the catalogue lists it;
- * DELETING, then gone (the name can be reused; the new incarnation has a new creation time, and
- * shard journals are keyed by it, so old records never resurface).
+ * DELETING until its shards' journals are deleted and the catalogue has forgotten it, then gone (the
+ * name can be reused; the new incarnation has a new creation time, and shard journals are keyed by
+ * it, so old records never resurface).
  */
 public final class StreamEntity
         extends EventSourcedBehaviorWithEnforcedReplies<StreamEntity.Command, StreamEntity.Event, StreamEntity.State> {
@@ -71,6 +76,12 @@ public final class StreamEntity
     /** Internal: moves CREATING to ACTIVE and DELETING to gone once the catalogue agrees. */
     public record Settle(boolean catalogued) implements Command {}
 
+    /** Internal: a deleted stream's drain period is over; delete its shards' data now. */
+    public record PurgeShards() implements Command {}
+
+    /** Internal: the deletion of every shard's data ended, {@code done} or failed. */
+    public record ShardsPurged(boolean done) implements Command {}
+
     // ---- events
 
     @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
@@ -78,6 +89,7 @@ public final class StreamEntity
             @JsonSubTypes.Type(value = Created.class, name = "created"),
             @JsonSubTypes.Type(value = Activated.class, name = "activated"),
             @JsonSubTypes.Type(value = DeleteRequested.class, name = "delete-requested"),
+            @JsonSubTypes.Type(value = ShardsDeleted.class, name = "shards-deleted"),
             @JsonSubTypes.Type(value = Deleted.class, name = "deleted"),
             @JsonSubTypes.Type(value = RetentionChanged.class, name = "retention-changed"),
             @JsonSubTypes.Type(value = TagsAdded.class, name = "tags-added"),
@@ -93,6 +105,9 @@ public final class StreamEntity
     public record Activated() implements Event {}
 
     public record DeleteRequested() implements Event {}
+
+    /** Every shard's journal events and snapshots of a DELETING stream are gone from Cassandra. */
+    public record ShardsDeleted() implements Event {}
 
     public record Deleted() implements Event {}
 
@@ -139,26 +154,39 @@ public final class StreamEntity
 
     public record Absent() implements State {}
 
-    public record Present(StreamInfo info) implements State {
+    /** {@code shardsDeleted}: a DELETING stream whose records are gone and which only the catalogue still lists. */
+    public record Present(StreamInfo info, boolean shardsDeleted) implements State {
         Present with(String status) {
             return new Present(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), status, info.streamMode(),
-                    info.retentionHours(), info.shards(), info.tags(), info.encryptionType(), info.keyId(), info.kmsKeyId()));
+                    info.retentionHours(), info.shards(), info.tags(), info.encryptionType(), info.keyId(), info.kmsKeyId()),
+                    shardsDeleted);
         }
 
         Present withRetention(int hours) {
             return new Present(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), info.status(),
-                    info.streamMode(), hours, info.shards(), info.tags(), info.encryptionType(), info.keyId(), info.kmsKeyId()));
+                    info.streamMode(), hours, info.shards(), info.tags(), info.encryptionType(), info.keyId(), info.kmsKeyId()),
+                    shardsDeleted);
         }
 
         Present withTags(Map<String, String> tags) {
             return new Present(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), info.status(),
                     info.streamMode(), info.retentionHours(), info.shards(), tags, info.encryptionType(), info.keyId(),
-                    info.kmsKeyId()));
+                    info.kmsKeyId()), shardsDeleted);
         }
 
         Present withEncryption(String type, String keyId, String kmsKeyId) {
             return new Present(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), "UPDATING",
-                    info.streamMode(), info.retentionHours(), info.shards(), info.tags(), type, keyId, kmsKeyId));
+                    info.streamMode(), info.retentionHours(), info.shards(), info.tags(), type, keyId, kmsKeyId),
+                    shardsDeleted);
+        }
+
+        Present withShardsDeleted() {
+            return new Present(info, true);
+        }
+
+        /** DELETING, and its shards' data not yet deleted. */
+        boolean purging() {
+            return info.status().equals("DELETING") && !shardsDeleted;
         }
     }
 
@@ -166,13 +194,14 @@ public final class StreamEntity
 
     public static void init(ActorSystem<?> system, NodeSettings settings, Clock clock) {
         RecipientRef<StreamCatalog.Command> catalog = StreamCatalog.ref(system, settings.accountId());
+        ShardPurger purger = ShardPurger.cassandra(system, settings.askTimeout());
         ClusterSharding.get(system).init(Entity.of(ENTITY_KEY,
-                ctx -> create(ctx.getEntityId(), settings, clock, catalog)));
+                ctx -> create(ctx.getEntityId(), settings, clock, catalog, purger)));
     }
 
     public static Behavior<Command> create(String streamName, NodeSettings settings, Clock clock,
-                                           RecipientRef<StreamCatalog.Command> catalog) {
-        return Behaviors.setup(ctx -> new StreamEntity(ctx, streamName, settings, clock, catalog));
+                                           RecipientRef<StreamCatalog.Command> catalog, ShardPurger purger) {
+        return Behaviors.setup(ctx -> new StreamEntity(ctx, streamName, settings, clock, catalog, purger));
     }
 
     private final ActorContext<Command> context;
@@ -180,9 +209,10 @@ public final class StreamEntity
     private final NodeSettings settings;
     private final Clock clock;
     private final RecipientRef<StreamCatalog.Command> catalog;
+    private final ShardPurger purger;
 
     private StreamEntity(ActorContext<Command> context, String streamName, NodeSettings settings, Clock clock,
-                         RecipientRef<StreamCatalog.Command> catalog) {
+                         RecipientRef<StreamCatalog.Command> catalog, ShardPurger purger) {
         super(PersistenceId.of(ENTITY_KEY.name(), streamName),
                 Entities.RESTART);
         this.context = context;
@@ -190,6 +220,7 @@ public final class StreamEntity
         this.settings = settings;
         this.clock = clock;
         this.catalog = catalog;
+        this.purger = purger;
     }
 
     @Override
@@ -205,7 +236,7 @@ public final class StreamEntity
     @Override
     public SignalHandler<State> signalHandler() {
         return newSignalHandlerBuilder()
-                .onSignal(RecoveryCompleted.instance(), state -> resumeTransition(state))
+                .onSignal(RecoveryCompleted.instance(), this::resume)
                 .build();
     }
 
@@ -214,6 +245,14 @@ public final class StreamEntity
     @Override
     public CommandHandlerWithReply<Command, Event, State> commandHandler() {
         var builder = newCommandHandlerWithReplyBuilder();
+        // first, so that it wins over the Present handlers below for the commands it names (a predicate
+        // given to forState(Present.class, ...) is handed an Absent too, and fails casting it)
+        builder.forState(s -> s instanceof Present p && p.purging())
+                .onCommand(PurgeShards.class, (s, c) -> onPurgeShards((Present) s, c))
+                .onCommand(ShardsPurged.class, (s, c) -> onShardsPurged((Present) s, c))
+                // a Settle of an earlier transition (a Register answered late, an update's): the catalogue
+                // is told of the deletion only once the data is gone
+                .onCommand(Settle.class, (s, c) -> Effect().noReply());
         builder.forStateType(Absent.class)
                 .onCommand(Create.class, this::onCreate)
                 .onCommand(Describe.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
@@ -236,6 +275,10 @@ public final class StreamEntity
                 .onCommand(StartEncryption.class, this::onStartEncryption)
                 .onCommand(StopEncryption.class, this::onStopEncryption)
                 .onCommand(Settle.class, this::onSettle);
+        // a purge that was started twice (a restart while it ran) ends twice
+        builder.forAnyState()
+                .onCommand(PurgeShards.class, (s, c) -> Effect().noReply())
+                .onCommand(ShardsPurged.class, (s, c) -> Effect().noReply());
         return builder.build();
     }
 
@@ -264,8 +307,54 @@ public final class StreamEntity
             return Effect().reply(cmd.replyTo(), StatusReply.ack());
         }
         return Effect().persist(new DeleteRequested())
-                .thenRun(s -> resumeTransition(s))
+                .thenRun(this::resume)
                 .thenReply(cmd.replyTo(), s -> StatusReply.ack());
+    }
+
+    /**
+     * After recovery or a delete request: a DELETING stream first deletes its shards' data, and only
+     * then does {@link #resumeTransition} ask the catalogue to forget it, so a crash anywhere in
+     * between resumes the deletion, and the stream is listed (as DELETING) until its data is gone.
+     */
+    private void resume(State state) {
+        if (state instanceof Present present && present.purging()) {
+            // puts admitted under the old metadata reach their shards first (see delete-drain)
+            context.scheduleOnce(settings.deleteDrain(), context.getSelf(), new PurgeShards());
+        } else {
+            resumeTransition(state);
+        }
+    }
+
+    private ReplyEffect<Event, State> onPurgeShards(Present state, PurgeShards cmd) {
+        var log = context.getLog();
+        context.pipeToSelf(purgeAll(state.info()), (done, failure) -> {
+            if (failure != null) {
+                log.warn("Deleting the shards of stream {} failed; trying again in {}", streamName, settings.askTimeout(), failure);
+            }
+            return new ShardsPurged(failure == null);
+        });
+        return Effect().noReply();
+    }
+
+    /**
+     * One shard after the other: a Purge makes an idle shard recover (its tail too) before it stops,
+     * and a stream's shards all at once would hold all their tails in memory together.
+     */
+    private CompletionStage<Done> purgeAll(StreamInfo info) {
+        CompletionStage<Done> chain = CompletableFuture.completedFuture(Done.getInstance());
+        for (ShardRange shard : info.shards()) {
+            String shardEntityId = ShardEntity.entityId(info.name(), info.createdAtMillis(), shard.index());
+            chain = chain.thenCompose(done -> purger.purge(shardEntityId));
+        }
+        return chain;
+    }
+
+    private ReplyEffect<Event, State> onShardsPurged(Present state, ShardsPurged cmd) {
+        if (!cmd.done()) {
+            context.scheduleOnce(settings.askTimeout(), context.getSelf(), new PurgeShards());
+            return Effect().noReply();
+        }
+        return Effect().persist(new ShardsDeleted()).thenRun(this::resumeTransition).thenNoReply();
     }
 
     private ReplyEffect<Event, State> onChangeRetention(Present state, ChangeRetention cmd) {
@@ -380,10 +469,11 @@ public final class StreamEntity
         builder.forStateType(Absent.class)
                 .onEvent(Created.class, (s, e) -> new Present(new StreamInfo(streamName, settings.streamArn(streamName),
                         e.createdAtMillis(), "CREATING", e.streamMode(), e.retentionHours(), e.shards(), e.tags(),
-                        "NONE", null, null)));
+                        "NONE", null, null), false));
         builder.forStateType(Present.class)
                 .onEvent(Activated.class, (s, e) -> s.with("ACTIVE"))
                 .onEvent(DeleteRequested.class, (s, e) -> s.with("DELETING"))
+                .onEvent(ShardsDeleted.class, (s, e) -> s.withShardsDeleted())
                 .onEvent(Deleted.class, (s, e) -> new Absent())
                 .onEvent(RetentionChanged.class, (s, e) -> s.withRetention(e.hours()))
                 .onEvent(TagsAdded.class, (s, e) -> {

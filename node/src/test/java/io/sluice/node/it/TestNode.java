@@ -47,7 +47,9 @@ public final class TestNode implements AutoCloseable {
                         "sluice.cassandra.contact-points", java.util.List.of(CassandraForTests.contactPoint()),
                         "pekko.remote.artery.canonical.port", 0,
                         // tests talk to the node at once; WarmupTest turns the warm-up on
-                        "sluice.warmup.duration", "0s"))));
+                        "sluice.warmup.duration", "0s",
+                        // and see a deleted stream gone within seconds (no test writes while it deletes)
+                        "sluice.stream.delete-drain", "1s"))));
         running = SluiceNode.start(config, clock);
         return this;
     }

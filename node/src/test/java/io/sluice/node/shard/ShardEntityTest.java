@@ -6,6 +6,8 @@ import io.sluice.node.runtime.NodeSettings;
 import io.sluice.node.TestConfigs;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
@@ -129,5 +131,18 @@ class ShardEntityTest {
         shard.restart();
         assertEquals(3, append("c").eventSeqNr());
         assertEquals(List.of("c"), texts(read(3, 0, 0).records()));
+    }
+
+    @Test
+    void purgeAnswersOnceTheAppendsBeforeItAreWrittenAndStops() {
+        TestProbe<Object> replies = testKit.createTestProbe();
+        ActorRef<ShardEntity.Command> live = testKit.spawn(ShardEntity.create("purged~1~0", SETTINGS, clock,
+                (pid, to) -> CompletableFuture.completedFuture(Done.getInstance())));
+        live.tell(new ShardEntity.Append(List.of(record("last")), List.of(), replies.ref().narrow()));
+        live.tell(new ShardEntity.Purge(replies.ref().narrow()));
+        Object appended = replies.receiveMessage();
+        assertTrue(appended instanceof StatusReply<?> r && r.getValue() instanceof ShardEntity.AppendAck, appended::toString);
+        assertEquals(StatusReply.ack(), replies.receiveMessage());
+        replies.expectTerminated(live);
     }
 }

@@ -15,18 +15,27 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 class StreamEntityTest {
-    private static final Config CONFIG = TestConfigs.entityTests("");
+    // a deleted stream's shards are purged at once
+    private static final Config CONFIG = TestConfigs.entityTests("sluice.stream.delete-drain = 0s");
     private static final ActorTestKit testKit = ActorTestKit.create(CONFIG);
     private static final NodeSettings SETTINGS = TestConfigs.settings(CONFIG);
 
     private TestProbe<StreamCatalog.Command> catalog;
     private EventSourcedBehaviorTestKit<StreamEntity.Command, StreamEntity.Event, StreamEntity.State> stream;
+    /** Shard purges the entity started, in order; each ends when the test completes its result. */
+    private final LinkedBlockingQueue<PurgeCall> purges = new LinkedBlockingQueue<>();
+
+    private record PurgeCall(String shardEntityId, CompletableFuture<Done> result) {}
 
     @AfterAll
     static void stop() {
@@ -36,9 +45,23 @@ class StreamEntityTest {
     @BeforeEach
     void setUp() {
         catalog = testKit.createTestProbe();
-        stream = EventSourcedBehaviorTestKit.create(testKit.system(),
-                StreamEntity.create("foo", SETTINGS, new MutableClock(), catalog.ref()));
-        stream.clear();
+        stream = streamNamed("foo", SETTINGS);
+    }
+
+    /**
+     * The entity under test. Tests that restart or fail it name a stream of their own: entities of
+     * earlier tests live on in the same journal, and one of them could take a failure meant for this one.
+     */
+    private EventSourcedBehaviorTestKit<StreamEntity.Command, StreamEntity.Event, StreamEntity.State> streamNamed(
+            String name, NodeSettings settings) {
+        var kit = EventSourcedBehaviorTestKit.<StreamEntity.Command, StreamEntity.Event, StreamEntity.State>create(
+                testKit.system(), StreamEntity.create(name, settings, new MutableClock(), catalog.ref(), shardEntityId -> {
+                    PurgeCall call = new PurgeCall(shardEntityId, new CompletableFuture<>());
+                    purges.add(call);
+                    return call.result();
+                }));
+        kit.clear();
+        return kit;
     }
 
     private StreamEntity.StreamInfo create(int shards) {
@@ -122,19 +145,95 @@ class StreamEntityTest {
         assertEquals(Map.of("env", "prod"), describe().tags());
     }
 
+    /** The next shard purge the entity starts; fails when none starts within a few seconds. */
+    private PurgeCall nextPurge() throws InterruptedException {
+        PurgeCall call = purges.poll(5, TimeUnit.SECONDS);
+        assertNotNull(call, "no shard purge started");
+        return call;
+    }
+
+    private void awaitGone() {
+        catalog.awaitAssert(Duration.ofSeconds(3), () -> {
+            assertInstanceOf(StreamEntity.Absent.class, stream.getState());
+            return null;
+        });
+    }
+
     @Test
-    void deleteGoesThroughDeletingAndFreesTheName() {
-        create(1);
+    void deleteGoesThroughDeletingAndFreesTheName() throws Exception {
+        long createdAt = create(2).createdAtMillis();
         catalogueAcknowledges();
         var deleted = stream.<StatusReply<Done>>runCommand(StreamEntity.Delete::new);
         assertTrue(deleted.reply().isSuccess());
         assertEquals("DELETING", ((StreamEntity.Present) deleted.state()).info().status());
+        // the shards one after the other, and the catalogue only once their data is gone
+        PurgeCall first = nextPurge();
+        assertEquals("foo~" + createdAt + "~0", first.shardEntityId());
+        assertNull(purges.poll(200, TimeUnit.MILLISECONDS), "the second shard is purged before the first is done");
+        first.result().complete(Done.getInstance());
+        PurgeCall second = nextPurge();
+        assertEquals("foo~" + createdAt + "~1", second.shardEntityId());
+        catalog.expectNoMessage(Duration.ofMillis(200));
+        assertEquals("DELETING", describe().status());
+        second.result().complete(Done.getInstance());
         catalogueAcknowledges();
-        catalog.awaitAssert(java.time.Duration.ofSeconds(3), () -> {
-            assertTrue(stream.getState() instanceof StreamEntity.Absent);
-            return null;
-        });
+        awaitGone();
         assertEquals("CREATING", create(2).status());
+    }
+
+    @Test
+    void resumesDeletingItsShardsAfterARestart() throws Exception {
+        stream = streamNamed("restarted", SETTINGS);
+        long createdAt = create(1).createdAtMillis();
+        catalogueAcknowledges();
+        stream.<StatusReply<Done>>runCommand(StreamEntity.Delete::new);
+        PurgeCall lost = nextPurge();
+        // the node goes down while the purge runs: its outcome never arrives
+        stream.restart();
+        assertEquals("DELETING", describe().status());
+        PurgeCall resumed = nextPurge();
+        assertEquals("restarted~" + createdAt + "~0", resumed.shardEntityId());
+        assertNotSame(lost, resumed);
+        catalog.expectNoMessage(Duration.ofMillis(200));
+        resumed.result().complete(Done.getInstance());
+        catalogueAcknowledges();
+        awaitGone();
+    }
+
+    @Test
+    void resumesDeletingItsShardsWhenRecordingThePurgeFails() throws Exception {
+        // a failed purge is tried again after ask-timeout
+        stream = streamNamed("refused", TestConfigs.settings(TestConfigs.entityTests(
+                "sluice.stream.delete-drain = 0s\nsluice.ask-timeout = 1s")));
+        create(1);
+        catalogueAcknowledges();
+        stream.<StatusReply<Done>>runCommand(StreamEntity.Delete::new);
+        PurgeCall refused = nextPurge();
+        refused.result().completeExceptionally(new IllegalStateException("Cassandra unavailable"));
+        PurgeCall retried = nextPurge();
+        // the shards are gone, but the journal refuses to record it: the entity restarts and purges again
+        stream.persistenceTestKit().failNextPersisted("Stream|refused");
+        retried.result().complete(Done.getInstance());
+        PurgeCall afterRestart = nextPurge();
+        catalog.expectNoMessage(Duration.ofMillis(200));
+        afterRestart.result().complete(Done.getInstance());
+        catalogueAcknowledges();
+        awaitGone();
+    }
+
+    @Test
+    void aLateSettleDoesNotFinishADeletionBeforeTheShardsArePurged() throws Exception {
+        stream = streamNamed("late", SETTINGS);
+        create(1);
+        // the stream is deleted while the catalogue has not yet answered its registration
+        stream.<StatusReply<Done>>runCommand(StreamEntity.Delete::new);
+        catalogueAcknowledges();
+        PurgeCall purge = nextPurge();
+        catalog.expectNoMessage(Duration.ofMillis(300));
+        assertEquals("DELETING", describe().status());
+        purge.result().complete(Done.getInstance());
+        catalogueAcknowledges();
+        awaitGone();
     }
 
     @Test

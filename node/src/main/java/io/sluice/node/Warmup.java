@@ -6,6 +6,7 @@ import io.sluice.node.auth.RootCredentials;
 import io.sluice.node.crypto.EnvelopeCipher;
 import io.sluice.node.shard.AppendBatcher;
 import io.sluice.node.shard.ShardEntity;
+import io.sluice.node.shard.ShardPurger;
 import io.sluice.node.shard.ShardReader;
 import io.sluice.protocol.codec.WireFormat;
 import io.sluice.protocol.kinesis.Kinesis.DescribeStreamSummaryRequest;
@@ -20,7 +21,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.pattern.StatusReply;
-import org.apache.pekko.persistence.cassandra.cleanup.Cleanup;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -181,9 +181,7 @@ public final class Warmup {
 
     /** Stops the warm-up shard's entity and deletes all it wrote. */
     private CompletionStage<Done> deleteWarmupShard() {
-        ClusterSharding.get(system).entityRefFor(ShardEntity.ENTITY_KEY, shardEntityId).tell(new ShardEntity.Stop());
-        return Futures.direct(scala.jdk.javaapi.FutureConverters.asJava(new Cleanup(system)
-                        .deleteAll(ShardEntity.persistenceId(shardEntityId), true)))
+        return ShardPurger.cassandra(system, settings.askTimeout()).purge(shardEntityId)
                 .handle((done, failure) -> {
                     if (failure != null) log.warn("Could not delete the warm-up shard {}", shardEntityId, failure);
                     return Done.getInstance();

@@ -3,14 +3,12 @@ package io.sluice.node.kms;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.sluice.node.runtime.CborSerializable;
-import io.sluice.node.runtime.Futures;
+import io.sluice.node.runtime.JournalCleanup;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.persistence.cassandra.cleanup.Cleanup;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
-import scala.jdk.javaapi.FutureConverters;
 import java.util.concurrent.CompletionStage;
 import io.sluice.node.runtime.Entities;
 import io.sluice.node.runtime.NodeSettings;
@@ -200,11 +198,8 @@ public final class KeyEntity
     public interface JournalEraser {
         CompletionStage<Done> eraseAll(String persistenceId);
 
-        /** Made on first use: most nodes never destroy a key, and tests on the in-memory journal never do. */
         static JournalEraser cassandra(ActorSystem<?> system) {
-            java.util.concurrent.atomic.AtomicReference<Cleanup> cleanup = new java.util.concurrent.atomic.AtomicReference<>();
-            return pid -> Futures.direct(FutureConverters.asJava(
-                    cleanup.updateAndGet(c -> c != null ? c : new Cleanup(system)).deleteAll(pid, false)));
+            return new JournalCleanup(system)::deleteAll;
         }
     }
 

@@ -18,7 +18,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
-import org.apache.pekko.persistence.cassandra.cleanup.Cleanup;
+import io.sluice.node.runtime.JournalCleanup;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
@@ -94,8 +94,6 @@ public final class ShardEntity
     /** Forget records that arrived before the cutoff: skipped by reads already, now deleted from Cassandra. */
     public record Trim(long cutoffMillis, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
-    /** Stops the entity now, not after the idle timeout (the warm-up shard, once it has served). */
-    public record Stop() implements Command {}
 
     /**
      * The shard's stream is deleted: answers once every command before it is done (an append
@@ -196,8 +194,7 @@ public final class ShardEntity
         java.util.concurrent.CompletionStage<Done> deleteEventsTo(String persistenceId, long toSequenceNr);
 
         static EventDeleter cassandra(ActorSystem<?> system) {
-            Cleanup cleanup = new Cleanup(system);
-            return (pid, to) -> Futures.direct(scala.jdk.javaapi.FutureConverters.asJava(cleanup.deleteEventsTo(pid, to)));
+            return new JournalCleanup(system)::deleteEventsTo;
         }
     }
 
@@ -253,7 +250,6 @@ public final class ShardEntity
                 .onCommand(Read.class, this::onRead)
                 .onCommand(Tip.class, (s, c) -> Effect().reply(c.replyTo(), new TipInfo(s.lastEventSeqNr(), s.lastArrivalMillis())))
                 .onCommand(Trim.class, this::onTrim)
-                .onCommand(Stop.class, (s, c) -> Effect().stop().thenNoReply())
                 .onCommand(Purge.class, this::onPurge)
                 .build();
     }

@@ -4,7 +4,7 @@ import io.sluice.node.runtime.Futures;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.persistence.cassandra.cleanup.Cleanup;
+import io.sluice.node.runtime.JournalCleanup;
 
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
@@ -21,13 +21,12 @@ public interface ShardPurger {
     /** Through Cluster Sharding and the Cassandra plugin's Cleanup. */
     static ShardPurger cassandra(ActorSystem<?> system, Duration askTimeout) {
         ClusterSharding sharding = ClusterSharding.get(system);
-        Cleanup cleanup = new Cleanup(system);
+        JournalCleanup journal = new JournalCleanup(system);
         // the entity must have stopped before its events go: one that recovered from a half-deleted
         // journal would serve a wrong tail; the incarnation's ids are never used again (they carry its
         // creation time), so the highest sequence number is deleted too
         return shardEntityId -> Futures.direct(sharding.entityRefFor(ShardEntity.ENTITY_KEY, shardEntityId)
                         .<Done>askWithStatus(ShardEntity.Purge::new, askTimeout))
-                .thenCompose(stopped -> Futures.direct(scala.jdk.javaapi.FutureConverters.asJava(
-                        cleanup.deleteAll(ShardEntity.persistenceId(shardEntityId), true))));
+                .thenCompose(stopped -> journal.deleteAll(ShardEntity.persistenceId(shardEntityId)));
     }
 }

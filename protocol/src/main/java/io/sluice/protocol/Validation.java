@@ -30,7 +30,12 @@ public final class Validation {
     }
 
     public Validation bytes(String member, byte[] value, int max) {
-        if (value != null && value.length > max) {
+        return value == null ? this : bytes(member, value.length, max);
+    }
+
+    /** A blob member whose size as counted by the service ({@code length}) may not pass {@code max}. */
+    public Validation bytes(String member, long length, long max) {
+        if (length > max) {
             violations.add("Value at '" + member + "' failed to satisfy constraint: Member must have length less than or equal to " + max);
         }
         return this;

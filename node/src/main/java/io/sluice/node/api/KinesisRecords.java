@@ -26,7 +26,6 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.pattern.StatusReply;
 
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -80,12 +79,12 @@ public final class KinesisRecords {
 
     private CompletionStage<?> putRecord(Caller caller, PutRecordRequest r, String arn) {
         String name = streams.nameOf(r);
-        new Validation().required("data", r.data()).bytes("data", r.data(), KinesisLimits.MAX_RECORD_BYTES)
+        new Validation().required("data", r.data())
+                .bytes("data", KinesisLimits.recordBytes(r.data(), r.partitionKey()), KinesisLimits.MAX_RECORD_BYTES)
                 .required("partitionKey", r.partitionKey()).length("partitionKey", r.partitionKey(), 1, 256)
                 .pattern("explicitHashKey", r.explicitHashKey(), KinesisLimits.HASH_KEY)
                 .pattern("sequenceNumberForOrdering", r.sequenceNumberForOrdering(), KinesisLimits.SEQUENCE_NUMBER)
                 .check();
-        checkRecordSize(r.data(), r.partitionKey());
         return streams.get(name).thenCompose(info -> {
             streams.active(info);
             StreamEntity.ShardRange shard = shardFor(info, r.partitionKey(), r.explicitHashKey());
@@ -105,15 +104,14 @@ public final class KinesisRecords {
         for (int i = 0; i < r.records().size(); i++) {
             PutRecordsRequestEntry e = r.records().get(i);
             String at = "records." + (i + 1) + ".member.";
-            v.required(at + "data", e.data()).bytes(at + "data", e.data(), KinesisLimits.MAX_RECORD_BYTES)
+            // one count for both limits: data plus partition key in UTF-8 bytes, as AWS counts them
+            long size = KinesisLimits.recordBytes(e.data(), e.partitionKey());
+            v.required(at + "data", e.data()).bytes(at + "data", size, KinesisLimits.MAX_RECORD_BYTES)
                     .required(at + "partitionKey", e.partitionKey()).length(at + "partitionKey", e.partitionKey(), 1, 256)
                     .pattern(at + "explicitHashKey", e.explicitHashKey(), KinesisLimits.HASH_KEY);
-            total += (e.data() == null ? 0 : e.data().length) + (e.partitionKey() == null ? 0 : e.partitionKey().length());
+            total += size;
         }
         v.check();
-        for (PutRecordsRequestEntry e : r.records()) {
-            checkRecordSize(e.data(), e.partitionKey());
-        }
         if (total > KinesisLimits.MAX_PUT_RECORDS_BYTES) {
             throw AwsError.InvalidArgumentException.exception("Records size exceeds 5 MB limit");
         }
@@ -169,12 +167,6 @@ public final class KinesisRecords {
             for (PutRecordsResultEntry e : results) if (e.errorCode() != null) failed++;
             return new PutRecordsResponse(failed, List.of(results), encryptionType(info));
         });
-    }
-
-    private static void checkRecordSize(byte[] data, String partitionKey) {
-        if (data.length + partitionKey.getBytes(StandardCharsets.UTF_8).length > KinesisLimits.MAX_RECORD_BYTES) {
-            throw AwsError.InvalidArgumentException.exception("Record size (data + partition key) exceeds the maximum record size of 1024 KiB");
-        }
     }
 
     /** Records as they will be stored: sealed for their shards with a data key for encrypted streams, as given otherwise. */

@@ -67,7 +67,8 @@ public final class KinesisStreams {
                 Operation.of(KINESIS, "DescribeStreamSummary", DescribeStreamSummaryRequest.class, this::resource,
                         this::describeStreamSummary),
                 Operation.of(KINESIS, "ListStreams", ListStreamsRequest.class, (c, r) -> "*", this::listStreams),
-                Operation.of(KINESIS, "ListShards", ListShardsRequest.class, this::listShardsResource, this::listShards),
+                Operation.of(KINESIS, "ListShards", ListShardsRequest.class, this::listShardsResource, this::listShards)
+                        .checkedBy(KinesisStreams::checkListShards),
                 Operation.of(KINESIS, "IncreaseStreamRetentionPeriod", RetentionPeriodRequest.class, this::resource,
                         (c, r, arn) -> changeRetention(r, true)),
                 Operation.of(KINESIS, "DecreaseStreamRetentionPeriod", RetentionPeriodRequest.class, this::resource,
@@ -89,11 +90,17 @@ public final class KinesisStreams {
         return streams.resourceOf(r);
     }
 
-    /** A ListShards page after the first names its stream only through its NextToken. */
+    /** A NextToken stands for the stream and position, so it comes alone (checked before authorization, as AWS does). */
+    private static void checkListShards(ListShardsRequest r) {
+        if (r.nextToken() != null && (r.streamName() != null || r.streamARN() != null)) {
+            throw AwsError.InvalidArgumentException.exception("NextToken and StreamName cannot be provided together.");
+        }
+    }
+
+    /** A ListShards page after the first names its stream only through its NextToken: that stream is authorized. */
     private String listShardsResource(Caller caller, ListShardsRequest r) {
-        if (r.nextToken() != null && r.streamName() == null && r.streamARN() == null) {
-            String opened = PageToken.open(r.nextToken(), "shards", clock);
-            return settings.streamArn(opened.substring(0, opened.lastIndexOf('|')));
+        if (r.nextToken() != null) {
+            return settings.streamArn(PageToken.openShards(r.nextToken(), clock).streamName());
         }
         return streams.resourceOf(r);
     }
@@ -186,13 +193,9 @@ public final class KinesisStreams {
         String name;
         String after = r.exclusiveStartShardId();
         if (r.nextToken() != null) {
-            if (r.streamName() != null || r.streamARN() != null) {
-                throw AwsError.InvalidArgumentException.exception("NextToken and StreamName cannot be provided together.");
-            }
-            String opened = PageToken.open(r.nextToken(), "shards", clock);
-            int bar = opened.lastIndexOf('|');
-            name = opened.substring(0, bar);
-            after = opened.substring(bar + 1);
+            PageToken.Shards from = PageToken.openShards(r.nextToken(), clock);
+            name = from.streamName();
+            after = from.afterShardId();
         } else {
             name = streams.nameOf(r);
         }
@@ -206,7 +209,7 @@ public final class KinesisStreams {
         String start = after;
         return streams.describe(name).thenApply(info -> {
             Page<Shard> page = Page.after(shards(info), Shard::shardId, start, limit);
-            String token = page.more() ? PageToken.issue("shards", name + "|" + page.last().shardId(), clock) : null;
+            String token = page.more() ? PageToken.issueShards(name, page.last().shardId(), clock) : null;
             return new ListShardsResponse(page.items(), token);
         });
     }

@@ -46,7 +46,24 @@ public final class IdentityEntity
     public record User(String userName, String userId, String arn, long createdAtMillis,
                        SortedMap<String, String> policies, List<AccessKey> accessKeys) implements CborSerializable {}
 
-    public record State(SortedMap<String, User> users) implements CborSerializable {}
+    /**
+     * The account's users, and the number of events applied so far: a node's directory keeps the
+     * state with the highest revision, so a read answered before a change never replaces the state
+     * after it. Snapshots written before the revision existed read as 0 and count on from there.
+     */
+    public record State(SortedMap<String, User> users, long revision) implements CborSerializable {
+        public static State empty() {
+            return new State(Collections.unmodifiableSortedMap(new TreeMap<>()), 0);
+        }
+
+        public boolean isOlderThan(State other) {
+            return revision < other.revision;
+        }
+
+        State next(SortedMap<String, User> changed) {
+            return new State(Collections.unmodifiableSortedMap(changed), revision + 1);
+        }
+    }
 
     // ---- commands: all answer with the account's identities after the change
 
@@ -119,7 +136,7 @@ public final class IdentityEntity
 
     @Override
     public State emptyState() {
-        return new State(Collections.unmodifiableSortedMap(new TreeMap<>()));
+        return State.empty();
     }
 
     @Override
@@ -193,7 +210,7 @@ public final class IdentityEntity
                 .onEvent(UserDeleted.class, (s, e) -> {
                     TreeMap<String, User> users = new TreeMap<>(s.users());
                     users.remove(e.userName());
-                    return new State(Collections.unmodifiableSortedMap(users));
+                    return s.next(users);
                 })
                 .onEvent(AccessKeyAdded.class, (s, e) -> update(s, e.userName(), u -> withKeys(u, add(u.accessKeys(), e.key()))))
                 .onEvent(AccessKeyRemoved.class, (s, e) -> update(s, e.userName(), u -> withKeys(u,
@@ -227,11 +244,11 @@ public final class IdentityEntity
     private static State put(State s, User u) {
         TreeMap<String, User> users = new TreeMap<>(s.users());
         users.put(u.userName(), u);
-        return new State(Collections.unmodifiableSortedMap(users));
+        return s.next(users);
     }
 
     private static State update(State s, String userName, UnaryOperator<User> f) {
         User u = s.users().get(userName);
-        return u == null ? s : put(s, f.apply(u));
+        return u == null ? s.next(s.users()) : put(s, f.apply(u));
     }
 }

@@ -2,6 +2,7 @@ package io.sluice.node.stream;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.typesafe.config.Config;
 import io.sluice.node.runtime.CborSerializable;
 import io.sluice.node.runtime.Entities;
 import io.sluice.node.runtime.NodeSettings;
@@ -73,8 +74,18 @@ public final class StreamEntity
 
     public record StopEncryption(ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
-    /** Internal: moves CREATING to ACTIVE and DELETING to gone once the catalogue agrees. */
-    public record Settle(boolean catalogued) implements Command {}
+    /**
+     * Internal: the catalogue agreed (or, for UPDATING, nobody needs to), so the stream may leave
+     * {@code status}: CREATING becomes ACTIVE, DELETING gone, UPDATING ACTIVE. Ignored if the
+     * stream has moved on to another status since it asked.
+     */
+    public record Settle(String status) implements Command {}
+
+    /** Internal: the {@code attempt}-th ask (1-based) made in {@code status} got no answer in time, or a failure. */
+    public record CatalogueSilent(String status, int attempt) implements Command {}
+
+    /** Internal: ask the catalogue again after a silence; {@code attempt} is this ask's number. */
+    public record AskCatalogueAgain(String status, int attempt) implements Command {}
 
     /** Internal: a deleted stream's drain period is over; delete its shards' data now. */
     public record PurgeShards() implements Command {}
@@ -190,34 +201,57 @@ public final class StreamEntity
         }
     }
 
+    /**
+     * How long a stream waits before asking a silent catalogue again: {@code min} after the first
+     * silence, doubling up to {@code max} ({@code sluice.stream.catalogue-retry}).
+     */
+    public record CatalogueRetry(Duration min, Duration max) {
+        public static CatalogueRetry from(Config root) {
+            Config c = root.getConfig("sluice.stream.catalogue-retry");
+            return new CatalogueRetry(c.getDuration("min-backoff"), c.getDuration("max-backoff"));
+        }
+
+        /** The pause after the {@code attempt}-th silent ask (1-based). */
+        Duration after(int attempt) {
+            Duration d = min;
+            for (int i = 1; i < attempt && d.compareTo(max) < 0; i++) {
+                d = d.multipliedBy(2);
+            }
+            return d.compareTo(max) < 0 ? d : max;
+        }
+    }
+
     // ---- wiring
 
     public static void init(ActorSystem<?> system, NodeSettings settings, Clock clock) {
         RecipientRef<StreamCatalog.Command> catalog = StreamCatalog.ref(system, settings.accountId());
+        CatalogueRetry retry = CatalogueRetry.from(system.settings().config());
         ShardPurger purger = ShardPurger.cassandra(system, settings.askTimeout());
         ClusterSharding.get(system).init(Entity.of(ENTITY_KEY,
-                ctx -> create(ctx.getEntityId(), settings, clock, catalog, purger)));
+                ctx -> create(ctx.getEntityId(), settings, retry, clock, catalog, purger)));
     }
 
-    public static Behavior<Command> create(String streamName, NodeSettings settings, Clock clock,
+    public static Behavior<Command> create(String streamName, NodeSettings settings, CatalogueRetry retry, Clock clock,
                                            RecipientRef<StreamCatalog.Command> catalog, ShardPurger purger) {
-        return Behaviors.setup(ctx -> new StreamEntity(ctx, streamName, settings, clock, catalog, purger));
+        return Behaviors.setup(ctx -> new StreamEntity(ctx, streamName, settings, retry, clock, catalog, purger));
     }
 
     private final ActorContext<Command> context;
     private final String streamName;
     private final NodeSettings settings;
+    private final CatalogueRetry retry;
     private final Clock clock;
     private final RecipientRef<StreamCatalog.Command> catalog;
     private final ShardPurger purger;
 
-    private StreamEntity(ActorContext<Command> context, String streamName, NodeSettings settings, Clock clock,
-                         RecipientRef<StreamCatalog.Command> catalog, ShardPurger purger) {
+    private StreamEntity(ActorContext<Command> context, String streamName, NodeSettings settings, CatalogueRetry retry,
+                         Clock clock, RecipientRef<StreamCatalog.Command> catalog, ShardPurger purger) {
         super(PersistenceId.of(ENTITY_KEY.name(), streamName),
                 Entities.RESTART);
         this.context = context;
         this.streamName = streamName;
         this.settings = settings;
+        this.retry = retry;
         this.clock = clock;
         this.catalog = catalog;
         this.purger = purger;
@@ -262,7 +296,9 @@ public final class StreamEntity
                 .onCommand(RemoveTags.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
                 .onCommand(StartEncryption.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
                 .onCommand(StopEncryption.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
-                .onCommand(Settle.class, (s, c) -> Effect().noReply());
+                .onCommand(Settle.class, (s, c) -> Effect().noReply())
+                .onCommand(CatalogueSilent.class, (s, c) -> Effect().noReply())
+                .onCommand(AskCatalogueAgain.class, (s, c) -> Effect().noReply());
         builder.forStateType(Present.class)
                 .onCommand(Create.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.error(
                         AwsError.ResourceInUseException.exception(
@@ -274,7 +310,9 @@ public final class StreamEntity
                 .onCommand(RemoveTags.class, this::onRemoveTags)
                 .onCommand(StartEncryption.class, this::onStartEncryption)
                 .onCommand(StopEncryption.class, this::onStopEncryption)
-                .onCommand(Settle.class, this::onSettle);
+                .onCommand(Settle.class, this::onSettle)
+                .onCommand(CatalogueSilent.class, this::onCatalogueSilent)
+                .onCommand(AskCatalogueAgain.class, this::onAskCatalogueAgain);
         // a purge that was started twice (a restart while it ran) ends twice
         builder.forAnyState()
                 .onCommand(PurgeShards.class, (s, c) -> Effect().noReply())
@@ -413,19 +451,31 @@ public final class StreamEntity
 
     private ReplyEffect<Event, State> onSettle(Present state, Settle cmd) {
         String status = state.info().status();
-        if (!cmd.catalogued()) {
-            // the catalogue did not answer: try again shortly, the stream stays in its transitional status
-            context.scheduleOnce(Duration.ofSeconds(1), context.getSelf(), new Settle(true));
+        if (!status.equals(cmd.status())) {
+            // an answer to an ask made in an earlier status; the current status has its own ask
             return Effect().noReply();
         }
-        if (status.equals("CREATING")) {
-            return Effect().persist(new Activated()).thenNoReply();
+        return switch (status) {
+            case "CREATING" -> Effect().persist(new Activated()).thenNoReply();
+            case "DELETING" -> Effect().persist(new Deleted()).thenNoReply();
+            case "UPDATING" -> Effect().persist(new UpdateFinished()).thenNoReply();
+            default -> Effect().noReply();
+        };
+    }
+
+    private ReplyEffect<Event, State> onCatalogueSilent(Present state, CatalogueSilent cmd) {
+        if (state.info().status().equals(cmd.status())) {
+            // Settling without the catalogue's word would leave an ACTIVE stream out of ListStreams, the
+            // shard limit and the retention sweep, or forget a stream still catalogued: ask again.
+            context.scheduleOnce(retry.after(cmd.attempt()), context.getSelf(),
+                    new AskCatalogueAgain(cmd.status(), cmd.attempt() + 1));
         }
-        if (status.equals("DELETING")) {
-            return Effect().persist(new Deleted()).thenNoReply();
-        }
-        if (status.equals("UPDATING")) {
-            return Effect().persist(new UpdateFinished()).thenNoReply();
+        return Effect().noReply();
+    }
+
+    private ReplyEffect<Event, State> onAskCatalogueAgain(Present state, AskCatalogueAgain cmd) {
+        if (state.info().status().equals(cmd.status())) {
+            askCatalogue(state, cmd.attempt());
         }
         return Effect().noReply();
     }
@@ -438,18 +488,23 @@ public final class StreamEntity
         String status = present.info().status();
         if (status.equals("UPDATING")) {
             // an update needs nobody else's agreement; front ends see it within their cache period
-            context.getSelf().tell(new Settle(true));
+            context.getSelf().tell(new Settle(status));
             return;
         }
-        if (!status.equals("CREATING") && !status.equals("DELETING")) {
-            return;
+        if (status.equals("CREATING") || status.equals("DELETING")) {
+            askCatalogue(present, 1);
         }
+    }
+
+    private void askCatalogue(Present present, int attempt) {
+        String status = present.info().status();
+        long createdAt = present.info().createdAtMillis();
         context.askWithStatus(Done.class, catalog,
                 settings.askTimeout(),
                 replyTo -> status.equals("CREATING")
-                        ? new StreamCatalog.Register(streamName, present.info().createdAtMillis(), replyTo)
-                        : new StreamCatalog.Unregister(streamName, present.info().createdAtMillis(), replyTo),
-                (ok, failure) -> new Settle(failure == null));
+                        ? new StreamCatalog.Register(streamName, createdAt, replyTo)
+                        : new StreamCatalog.Unregister(streamName, createdAt, replyTo),
+                (ok, failure) -> failure == null ? new Settle(status) : new CatalogueSilent(status, attempt));
     }
 
     private <T> StatusReply<T> notFound() {

@@ -25,8 +25,13 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.*;
 
 class StreamEntityTest {
-    // a deleted stream's shards are purged at once
-    private static final Config CONFIG = TestConfigs.entityTests("sluice.stream.delete-drain = 0s");
+    // a deleted stream's shards are purged at once; a short ask so a silent catalogue is noticed quickly,
+    // and a short pause before asking it again
+    private static final Config CONFIG = TestConfigs.entityTests("""
+            sluice.stream.delete-drain = 0s
+            sluice.ask-timeout = 300ms
+            sluice.stream.catalogue-retry { min-backoff = 50ms, max-backoff = 200ms }
+            """);
     private static final ActorTestKit testKit = ActorTestKit.create(CONFIG);
     private static final NodeSettings SETTINGS = TestConfigs.settings(CONFIG);
 
@@ -55,7 +60,8 @@ class StreamEntityTest {
     private EventSourcedBehaviorTestKit<StreamEntity.Command, StreamEntity.Event, StreamEntity.State> streamNamed(
             String name, NodeSettings settings) {
         var kit = EventSourcedBehaviorTestKit.<StreamEntity.Command, StreamEntity.Event, StreamEntity.State>create(
-                testKit.system(), StreamEntity.create(name, settings, new MutableClock(), catalog.ref(), shardEntityId -> {
+                testKit.system(), StreamEntity.create(name, settings, StreamEntity.CatalogueRetry.from(CONFIG),
+                        new MutableClock(), catalog.ref(), shardEntityId -> {
                     PurgeCall call = new PurgeCall(shardEntityId, new CompletableFuture<>());
                     purges.add(call);
                     return call.result();
@@ -95,6 +101,57 @@ class StreamEntityTest {
         catalogueAcknowledges();
         catalog.awaitAssert(java.time.Duration.ofSeconds(3), () -> {
             assertTrue(describe().status().equals("ACTIVE"));
+            return null;
+        });
+    }
+
+    private void awaitStatus(String status) {
+        catalog.awaitAssert(Duration.ofSeconds(3), () -> {
+            assertEquals(status, describe().status());
+            return null;
+        });
+    }
+
+    @Test
+    void asksASilentCatalogueAgainAndTurnsActiveOnlyOnceItAgrees() {
+        create(1);
+        catalog.expectMessageClass(StreamCatalog.Register.class); // never answered: the ask times out
+        StreamCatalog.Register again = catalog.expectMessageClass(StreamCatalog.Register.class, Duration.ofSeconds(3));
+        assertEquals("CREATING", describe().status(), "ACTIVE before the catalogue agreed");
+        again.replyTo().tell(StatusReply.ack());
+        awaitStatus("ACTIVE");
+        catalog.expectNoMessage(Duration.ofMillis(300));
+    }
+
+    @Test
+    void keepsAStreamDeletingUntilTheCatalogueHasForgottenIt() {
+        create(1);
+        catalogueAcknowledges();
+        awaitStatus("ACTIVE");
+        stream.<StatusReply<Done>>runCommand(StreamEntity.Delete::new);
+        StreamCatalog.Unregister first = catalog.expectMessageClass(StreamCatalog.Unregister.class);
+        first.replyTo().tell(StatusReply.error("journal write failed")); // the catalogue could not record it
+        StreamCatalog.Unregister again = catalog.expectMessageClass(StreamCatalog.Unregister.class, Duration.ofSeconds(3));
+        assertEquals("DELETING", describe().status(), "gone while still catalogued");
+        again.replyTo().tell(StatusReply.ack());
+        catalog.awaitAssert(Duration.ofSeconds(3), () -> {
+            assertInstanceOf(StreamEntity.Absent.class, stream.getState());
+            return null;
+        });
+    }
+
+    @Test
+    void ignoresTheCataloguesAnswerToAnAskMadeBeforeTheStatusChanged() {
+        create(1);
+        StreamCatalog.Register register = catalog.expectMessageClass(StreamCatalog.Register.class);
+        stream.<StatusReply<Done>>runCommand(StreamEntity.Delete::new);
+        StreamCatalog.Unregister unregister = catalog.expectMessageClass(StreamCatalog.Unregister.class);
+        register.replyTo().tell(StatusReply.ack()); // agreed to CREATING, not to DELETING
+        catalog.expectNoMessage(Duration.ofMillis(200));
+        assertEquals("DELETING", describe().status());
+        unregister.replyTo().tell(StatusReply.ack());
+        catalog.awaitAssert(Duration.ofSeconds(3), () -> {
+            assertInstanceOf(StreamEntity.Absent.class, stream.getState());
             return null;
         });
     }

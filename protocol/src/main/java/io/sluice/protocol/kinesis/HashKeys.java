@@ -49,11 +49,15 @@ public final class HashKeys {
         return "shardId-" + "000000000000".substring(digits.length()) + digits;
     }
 
-    /** The index in {@code shardId-000000000007}, or -1 when the id is not of that form. */
+    /**
+     * The index in {@code shardId-000000000007}, or -1 when the id is not of that form or names an
+     * index no stream can have (12 digits reach past {@code int}: {@code shardId-999999999999}).
+     */
     public static int shardIndex(String shardId) {
-        if (shardId == null || !shardId.matches("shardId-\\d{12}")) {
+        if (shardId == null || !shardId.matches("shardId-[0-9]{12}")) {
             return -1;
         }
-        return Integer.parseInt(shardId.substring(8));
+        long index = Long.parseLong(shardId.substring(8));
+        return index > Integer.MAX_VALUE ? -1 : (int) index;
     }
 }

@@ -1,5 +1,6 @@
 package io.sluice.protocol.kinesis;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -11,9 +12,9 @@ public final class KinesisLimits {
     public static final Pattern STREAM_ARN = Pattern.compile("arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+");
     public static final Pattern HASH_KEY = Pattern.compile("0|([1-9]\\d{0,38})");
     public static final Pattern SEQUENCE_NUMBER = Pattern.compile("0|([1-9]\\d{0,128})");
-    /** Data plus partition key of one record. */
+    /** Data plus partition key of one record, counted by {@link #recordBytes}. */
     public static final int MAX_RECORD_BYTES = 1 << 20;
-    /** Data plus partition keys of one PutRecords request. */
+    /** Data plus partition keys of one PutRecords request, counted by {@link #recordBytes}. */
     public static final int MAX_PUT_RECORDS_BYTES = 5 << 20;
     public static final int MAX_GET_RECORDS_BYTES = 10 << 20;
     public static final int MAX_GET_RECORDS_LIMIT = 10_000;
@@ -22,4 +23,13 @@ public final class KinesisLimits {
     public static final int MAX_RETENTION_HOURS = 8760;
     public static final List<String> ITERATOR_TYPES =
             List.of("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP");
+
+    /**
+     * A record's size as AWS counts it against both the record and the request limit: its data
+     * plus its partition key in UTF-8 bytes (a key of 256 'é' is 512 bytes, not 256 chars).
+     */
+    public static long recordBytes(byte[] data, String partitionKey) {
+        return (data == null ? 0 : data.length)
+                + (partitionKey == null ? 0 : partitionKey.getBytes(StandardCharsets.UTF_8).length);
+    }
 }

@@ -55,4 +55,15 @@ class HashKeysTest {
         assertEquals(11, HashKeys.shardIndex("shardId-000000000011"));
         assertEquals(-1, HashKeys.shardIndex("shard-1"));
     }
+
+    @Test
+    void shardIdsNoStreamCanHaveAreNotAnIndex() {
+        assertEquals(Integer.MAX_VALUE, HashKeys.shardIndex("shardId-002147483647"));
+        assertEquals(-1, HashKeys.shardIndex("shardId-002147483648"));
+        assertEquals(-1, HashKeys.shardIndex("shardId-999999999999"));
+        assertEquals(-1, HashKeys.shardIndex("shardId-٠٠٠٠٠٠٠٠٠٠٠١"));
+        assertEquals(-1, HashKeys.shardIndex("shardId--00000000001"));
+        assertEquals(-1, HashKeys.shardIndex(""));
+        assertEquals(-1, HashKeys.shardIndex(null));
+    }
 }

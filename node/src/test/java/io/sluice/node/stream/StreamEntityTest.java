@@ -124,11 +124,12 @@ class StreamEntityTest {
     }
 
     @Test
-    void keepsAStreamDeletingUntilTheCatalogueHasForgottenIt() {
+    void keepsAStreamDeletingUntilTheCatalogueHasForgottenIt() throws Exception {
         create(1);
         catalogueAcknowledges();
         awaitStatus("ACTIVE");
         stream.<StatusReply<Done>>runCommand(StreamEntity.Delete::new);
+        nextPurge().result().complete(Done.getInstance());
         StreamCatalog.Unregister first = catalog.expectMessageClass(StreamCatalog.Unregister.class);
         first.replyTo().tell(StatusReply.error("journal write failed")); // the catalogue could not record it
         StreamCatalog.Unregister again = catalog.expectMessageClass(StreamCatalog.Unregister.class, Duration.ofSeconds(3));
@@ -141,13 +142,16 @@ class StreamEntityTest {
     }
 
     @Test
-    void ignoresTheCataloguesAnswerToAnAskMadeBeforeTheStatusChanged() {
+    void ignoresTheCataloguesAnswerToAnAskMadeBeforeTheStatusChanged() throws Exception {
         create(1);
         StreamCatalog.Register register = catalog.expectMessageClass(StreamCatalog.Register.class);
         stream.<StatusReply<Done>>runCommand(StreamEntity.Delete::new);
-        StreamCatalog.Unregister unregister = catalog.expectMessageClass(StreamCatalog.Unregister.class);
+        PurgeCall purge = nextPurge();
         register.replyTo().tell(StatusReply.ack()); // agreed to CREATING, not to DELETING
         catalog.expectNoMessage(Duration.ofMillis(200));
+        assertEquals("DELETING", describe().status());
+        purge.result().complete(Done.getInstance());
+        StreamCatalog.Unregister unregister = catalog.expectMessageClass(StreamCatalog.Unregister.class);
         assertEquals("DELETING", describe().status());
         unregister.replyTo().tell(StatusReply.ack());
         catalog.awaitAssert(Duration.ofSeconds(3), () -> {

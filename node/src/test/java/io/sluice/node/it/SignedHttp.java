@@ -57,6 +57,16 @@ final class SignedHttp {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
     }
 
+    /** A GET without a body, signed over host and x-amz-date as {@code curl --aws-sigv4} signs one: the node's /admin endpoints. */
+    HttpResponse<byte[]> get(String path) throws Exception {
+        List<Map.Entry<String, String>> headers = List.of(
+                new AbstractMap.SimpleImmutableEntry<>("Host", endpoint.getHost() + ":" + endpoint.getPort()));
+        HttpRequest.Builder b = HttpRequest.newBuilder(endpoint.resolve(path)).GET();
+        SigV4.sign(new SigV4.HttpRequestParts("GET", path, "", headers, new byte[0]), accessKeyId, secret, "us-east-1",
+                service, Instant.now()).forEach(h -> b.header(h.getKey(), h.getValue()));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
     HttpResponse<byte[]> send(String method, String path, String target, String contentType, byte[] body, boolean sign)
             throws Exception {
         List<Map.Entry<String, String>> headers = new ArrayList<>();

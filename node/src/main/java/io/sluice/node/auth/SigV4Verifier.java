@@ -1,5 +1,6 @@
 package io.sluice.node.auth;
 
+import io.sluice.node.runtime.Redaction;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.sigv4.SigV4;
 import io.sluice.protocol.sigv4.SigV4Exception;
@@ -33,7 +34,12 @@ public final class SigV4Verifier implements RequestAuthenticator {
     private static final List<String> STEERING_HEADERS = List.of("X-Amz-Target", "X-Amz-Security-Token");
 
     /** A secret and the identity it belongs to. */
-    public record Key(String secretAccessKey, Caller caller) {}
+    public record Key(String secretAccessKey, Caller caller) {
+        @Override
+        public String toString() {
+            return Redaction.toString(this, "secretAccessKey");
+        }
+    }
 
     private final String region;
     private final Function<String, Optional<Key>> keys;

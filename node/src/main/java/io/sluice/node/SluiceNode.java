@@ -161,6 +161,8 @@ public final class SluiceNode {
         RootCredentials credentials = RootCredentials.loadOrCreate(settings.dataDir(),
                 resolved.getString("sluice.root-access-key-id"), resolved.getString("sluice.root-secret-access-key"),
                 resolved.getString("sluice.iterator-secret"));
+        // both redact their secrets (see Redaction): what an operator may read is what the node took
+        log.info("Starting with {} and {}", settings, credentials);
         if (settings.applySchema()) {
             CassandraSchema.apply(settings, Duration.ofSeconds(90));
         }

@@ -26,6 +26,7 @@ import io.sluice.node.kms.KeyRing;
 import io.sluice.node.api.KinesisRecords;
 import io.sluice.node.api.KinesisStreams;
 import io.sluice.node.api.KmsService;
+import io.sluice.node.api.NodeAdmin;
 import io.sluice.node.api.Operations;
 import io.sluice.node.stream.StreamDirectory;
 import io.sluice.node.stream.StreamCrypto;
@@ -162,6 +163,8 @@ public final class SluiceNode {
         RootCredentials credentials = RootCredentials.loadOrCreate(settings.dataDir(),
                 resolved.getString("sluice.root-access-key-id"), resolved.getString("sluice.root-secret-access-key"),
                 resolved.getString("sluice.iterator-secret"));
+        // both redact their secrets (see Redaction): what an operator may read is what the node took
+        log.info("Starting with {} and {}", settings, credentials);
         if (settings.applySchema()) {
             CassandraSchema.apply(settings, Duration.ofSeconds(90));
         }
@@ -211,20 +214,9 @@ public final class SluiceNode {
             StreamCrypto crypto = new StreamCrypto(keyRing, dataKeys, system, settings.askTimeout(), authorizer, settings.accountId());
             ShardReader reader = ShardReader.cassandra(system, settings.askTimeout(), settings.maxScanEvents());
             StreamDirectory streams = new StreamDirectory(system, settings);
-            Operations operations = new Operations(authorizer, List.of(
-                    new KinesisStreams(system, settings, clock, streams, keyRing).operations(),
-                    new KinesisRecords(system, settings, clock, streams, batcher, reader, credentials.iteratorSecret(), crypto)
-                            .operations(),
-                    new KmsService(system, settings, keyRing).operations(),
-                    new IamService(system, settings, rootKey, identities, clock).operations()));
-            String bootstrap = system.settings().config().getString("sluice.iam.bootstrap-file");
-            CompletionStage<?> identitiesReady = bootstrap.isEmpty() ? CompletableFuture.completedFuture(null)
-                    : IamBootstrap.apply(system, settings, rootKey, java.nio.file.Path.of(bootstrap), clock)
-                            .thenCompose(s -> identities.refresh());
-            SigV4Verifier verifier = SigV4Verifier.forAccount(settings.region(), settings.accountId(), credentials, identities,
-                    settings.clockSkew());
-            java.util.concurrent.atomic.AtomicBoolean warm = new java.util.concurrent.atomic.AtomicBoolean();
-            FrontEnd frontEnd = new FrontEnd(verifier, operations, new ClusterView(system), timings, warm::get, () -> {
+            org.apache.pekko.actor.Address self = cluster.selfMember().address();
+            NodeAdmin admin = new NodeAdmin(settings.region(), settings.accountId(),
+                    self.getHost().orElse("local") + ":" + self.getPort().orElse(0), new ClusterView(system), () -> {
                 long[] calls = crypto.kmsCalls();
                 Map<String, Object> stats = new java.util.LinkedHashMap<>();
                 stats.put("node", system.address().toString());
@@ -233,6 +225,21 @@ public final class SluiceNode {
                 stats.putAll(timings.snapshot());
                 return stats;
             });
+            Operations operations = new Operations(authorizer, List.of(
+                    new KinesisStreams(system, settings, clock, streams, keyRing).operations(),
+                    new KinesisRecords(system, settings, clock, streams, batcher, reader, credentials.iteratorSecret(), crypto)
+                            .operations(),
+                    new KmsService(system, settings, keyRing).operations(),
+                    new IamService(system, settings, rootKey, identities, clock).operations(),
+                    admin.operations()));
+            String bootstrap = system.settings().config().getString("sluice.iam.bootstrap-file");
+            CompletionStage<?> identitiesReady = bootstrap.isEmpty() ? CompletableFuture.completedFuture(null)
+                    : IamBootstrap.apply(system, settings, rootKey, java.nio.file.Path.of(bootstrap), clock)
+                            .thenCompose(s -> identities.refresh());
+            SigV4Verifier verifier = SigV4Verifier.forAccount(settings.region(), settings.accountId(), credentials, identities,
+                    settings.clockSkew());
+            java.util.concurrent.atomic.AtomicBoolean warm = new java.util.concurrent.atomic.AtomicBoolean();
+            FrontEnd frontEnd = new FrontEnd(verifier, operations, timings, warm::get);
             identitiesReady.thenCompose(ready -> Http.get(system).newServerAt(settings.httpInterface(), settings.httpPort())
                             .bind(frontEnd.route()))
                     .whenComplete((binding, failure) -> {

@@ -4,9 +4,7 @@ import io.sluice.node.runtime.Timings;
 import io.sluice.node.auth.RequestAuthenticator;
 import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;
-import io.sluice.protocol.codec.WireFormat;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
-import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -26,12 +24,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The HTTP front end every node runs, one front door for every AWS service Sluice speaks: it picks
- * the request's {@link WireProtocol} (AWS JSON or AWS Query), authenticates the SigV4 signature,
- * finds the operation in the {@link Operations} table, checks the credential is scoped to that
- * operation's service, decodes, runs (authorization comes from the table) and encodes the answer
- * or the AWS-shaped error, with a request id on every response. {@code GET /health} answers 200
- * for load balancers and scripts once the node's warm-up ({@code Warmup}) is done.
+ * The HTTP front end every node runs, one front door for every AWS service Sluice speaks and for its
+ * operator API: it picks the request's {@link WireProtocol} (AWS JSON, AWS Query, or the signed
+ * {@code GET /admin/...}), authenticates the SigV4 signature, finds the operation in the
+ * {@link Operations} table, checks the credential is scoped to that operation's service, decodes,
+ * runs (authorization comes from the table) and encodes the answer or the AWS-shaped error, with a
+ * request id on every response. Only {@code GET /health} is open: it answers 200 for load
+ * balancers and scripts once the node's warm-up ({@code Warmup}) is done.
  */
 public final class FrontEnd extends AllDirectives {
     private static final Logger log = LoggerFactory.getLogger(FrontEnd.class);
@@ -41,40 +40,28 @@ public final class FrontEnd extends AllDirectives {
     private final Operations operations;
     private final WireProtocol json;
     private final WireProtocol query;
-
-    private final java.util.function.Supplier<Map<String, Object>> stats;
+    private final WireProtocol admin;
     private final Timings timings;
-
-    private final ClusterView clusterView;
-
     private final java.util.function.BooleanSupplier warm;
 
     /** @param warm whether the node's warm-up is done: until then {@code GET /health} answers 503 */
-    public FrontEnd(RequestAuthenticator authenticator, Operations operations, ClusterView clusterView, Timings timings,
-                    java.util.function.BooleanSupplier warm, java.util.function.Supplier<Map<String, Object>> stats) {
+    public FrontEnd(RequestAuthenticator authenticator, Operations operations, Timings timings,
+                    java.util.function.BooleanSupplier warm) {
         this.authenticator = authenticator;
         this.operations = operations;
         this.json = new AwsJsonProtocol(operations);
         this.query = new AwsQueryProtocol(operations);
+        this.admin = new AdminProtocol(operations);
         this.warm = warm;
-        this.clusterView = clusterView;
-        this.stats = stats;
         this.timings = timings;
     }
 
     public Route route() {
         return concat(
-                // requests are served from the start; health (what load balancers and scripts wait for) after the warm-up
+                // requests are served from the start; health (what load balancers and scripts wait for) after the
+                // warm-up. The one door open to anyone: it says nothing but "up". /admin/* goes through handle.
                 path("health", () -> get(() -> warm.getAsBoolean() ? complete(StatusCodes.OK, "OK")
                         : complete(StatusCodes.SERVICE_UNAVAILABLE, "warming up"))),
-                // node counters (no secrets) for operators and benchmarks: GET /admin/stats
-                pathPrefix("admin", () -> concat(
-                        path("stats", () -> get(() -> complete(HttpResponse.create()
-                                .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, WireFormat.JSON.write(stats.get())))))),
-                        // members, leader and the entities this node hosts (ask each node to see where shards live)
-                        path("cluster", () -> get(() -> completeWithFuture(clusterView.describe().thenApply(view ->
-                                HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
-                                        WireFormat.JSON.write(view))))))))),
                 // past the server's request-timeout the client gets AWS's retryable 503, not Pekko's plain text
                 withRequestTimeoutResponse(this::timedOut, () ->
                         extractRequest(request -> extractStrictEntity(BODY_TIMEOUT,
@@ -87,6 +74,7 @@ public final class FrontEnd extends AllDirectives {
     }
 
     private WireProtocol protocolOf(HttpRequest request) {
+        if (request.getUri().path().startsWith(AdminProtocol.PATH_PREFIX)) return admin;
         return isQuery(request) ? query : json;
     }
 
@@ -102,7 +90,7 @@ public final class FrontEnd extends AllDirectives {
         WireProtocol protocol = protocolOf(request);
         try {
             String rawTarget = rawRequestTarget(request);
-            if (!request.method().value().equals("POST") || !pathOf(rawTarget).equals("/")) {
+            if (!protocol.accepts(request.method().value(), pathOf(rawTarget))) {
                 throw protocol.notServed();
             }
             RequestAuthenticator.Verified signed = protocol == query ? authenticateForm(request, rawTarget, body)

@@ -3,14 +3,17 @@ package io.sluice.node.api;
 import io.sluice.protocol.AwsError;
 
 /**
- * The AWS services Sluice answers. Each names how requests reach it (an {@code X-Amz-Target}
- * prefix for the JSON protocols, a form {@code Action} for the Query protocol), the name SigV4
- * credential scopes and IAM actions use, and the error a denied call gets.
+ * The AWS services Sluice answers, and its own operator API. Each names how requests reach it (an
+ * {@code X-Amz-Target} prefix for the JSON protocols, a form {@code Action} for the Query protocol,
+ * a path under {@code /admin/} for the operator API), the name SigV4 credential scopes and IAM
+ * actions use, and the error a denied call gets.
  */
 public enum Service {
     KINESIS("kinesis", "Kinesis_20131202", null, AwsError.AccessDeniedException),
     KMS("kms", "TrentService", null, AwsError.AccessDeniedException),
-    IAM("iam", null, "2010-05-08", AwsError.AccessDenied);
+    IAM("iam", null, "2010-05-08", AwsError.AccessDenied),
+    /** The node's own operator API ({@code GET /admin/...}), signed for service {@code sluice}. */
+    SLUICE("sluice", null, null, AwsError.AccessDeniedException);
 
     private final String signingName;
     private final String targetPrefix;

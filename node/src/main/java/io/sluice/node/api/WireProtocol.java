@@ -5,7 +5,7 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 
 /**
- * One AWS wire shape (AWS JSON 1.0/1.1 and CBOR, AWS Query, later the event stream): finds the
+ * One AWS wire shape (AWS JSON 1.0/1.1 and CBOR, AWS Query, the operator API's GET, later the event stream): finds the
  * operation a request names in the {@link Operations} table, decodes its input, and encodes its
  * answer or error. Every answer and every error of that shape is written here and nowhere else;
  * each carries the {@code x-amzn-RequestId} header.
@@ -21,6 +21,11 @@ public interface WireProtocol {
 
     HttpResponse error(HttpRequest request, ApiException e, String requestId);
 
-    /** The shape's error for a request that is not {@code POST /}, the only route AWS protocols use. */
+    /** Whether the shape is spoken at this method and raw path: {@code POST /}, the only route AWS protocols use. */
+    default boolean accepts(String method, String path) {
+        return method.equals("POST") && path.equals("/");
+    }
+
+    /** The shape's error for a request it does not accept. */
     ApiException notServed();
 }

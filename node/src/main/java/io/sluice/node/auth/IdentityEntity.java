@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.sluice.node.runtime.CborSerializable;
 import io.sluice.node.runtime.Entities;
+import io.sluice.node.runtime.Redaction;
 import io.sluice.protocol.AwsError;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -41,7 +42,12 @@ public final class IdentityEntity
     // ---- model
 
     public record AccessKey(String accessKeyId, byte[] wrappedSecret, String status, long createdAtMillis)
-            implements CborSerializable {}
+            implements CborSerializable {
+        @Override
+        public String toString() {
+            return Redaction.toString(this, "wrappedSecret");
+        }
+    }
 
     public record User(String userName, String userId, String arn, long createdAtMillis,
                        SortedMap<String, String> policies, List<AccessKey> accessKeys) implements CborSerializable {}

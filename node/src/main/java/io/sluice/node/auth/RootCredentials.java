@@ -1,5 +1,7 @@
 package io.sluice.node.auth;
 
+import io.sluice.node.runtime.Redaction;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -49,6 +51,12 @@ public record RootCredentials(String accessKeyId, String secretAccessKey, byte[]
         } catch (IOException e) {
             throw new IllegalStateException("cannot keep credentials in " + dataDir, e);
         }
+    }
+
+    /** The access key id, the secrets redacted: safe to log. */
+    @Override
+    public String toString() {
+        return Redaction.toString(this, "secretAccessKey", "iteratorSecret");
     }
 
     private static Map<String, String> read(Path file) throws IOException {

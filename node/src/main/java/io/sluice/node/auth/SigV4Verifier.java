@@ -1,5 +1,6 @@
 package io.sluice.node.auth;
 
+import io.sluice.node.runtime.Redaction;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.sigv4.SigV4;
 import io.sluice.protocol.sigv4.SigV4Exception;
@@ -12,22 +13,33 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
  * Verifies AWS Signature Version 4 on every request: recomputes the canonical request from what
- * was actually received, checks the credential scope and the 15-minute clock window, and compares
- * signatures in constant time. Answers with AWS's error names and message shapes.
+ * was actually received, checks the credential scope and the 15-minute clock window, requires the
+ * headers that steer a request (host, the date used, X-Amz-Target, X-Amz-Security-Token) to be
+ * signed, and compares signatures in constant time. Answers with AWS's error names and message shapes.
  */
 public final class SigV4Verifier implements RequestAuthenticator {
     private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'");
+    /** Headers that, when a request carries them, must be signed: they choose the operation or the credentials. */
+    private static final List<String> STEERING_HEADERS = List.of("X-Amz-Target", "X-Amz-Security-Token");
 
     /** A secret and the identity it belongs to. */
-    public record Key(String secretAccessKey, Caller caller) {}
+    public record Key(String secretAccessKey, Caller caller) {
+        @Override
+        public String toString() {
+            return Redaction.toString(this, "secretAccessKey");
+        }
+    }
 
     private final String region;
     private final Function<String, Optional<Key>> keys;
@@ -88,9 +100,7 @@ public final class SigV4Verifier implements RequestAuthenticator {
             throw AwsError.InvalidSignatureException.exception("Credential should be scoped to a valid region, not '"
                     + auth.region() + "'. ");
         }
-        if (!auth.signedHeaders().contains("host")) {
-            throw AwsError.InvalidSignatureException.exception("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
-        }
+        requireSigned(auth, parts, amzDates.isEmpty() ? "Date" : "X-Amz-Date");
         Key key = keys.apply(auth.accessKeyId()).orElseThrow(() -> (auth.service().equals("iam")
                 ? AwsError.InvalidClientTokenId : AwsError.UnrecognizedClientException)
                 .exception("The security token included in the request is invalid."));
@@ -110,6 +120,29 @@ public final class SigV4Verifier implements RequestAuthenticator {
                     + "The String-to-Sign should have been\n'" + stringToSign + "'\n");
         }
         return new Verified(key.caller(), auth.service());
+    }
+
+    /**
+     * Every header that steers a request must be covered by the signature, or it can be changed
+     * under a valid one: an unsigned X-Amz-Target turns a signed DescribeStream body into a
+     * DeleteStream, an unsigned date moves a captured request out of its clock window.
+     */
+    private static void requireSigned(SigV4.Authorization auth, SigV4.HttpRequestParts parts, String dateHeader) {
+        Set<String> signed = new HashSet<>();
+        for (String name : auth.signedHeaders()) signed.add(name.trim().toLowerCase(Locale.ROOT));
+        if (!signed.contains("host")) {
+            throw AwsError.InvalidSignatureException.exception("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+        }
+        requireSigned(signed, dateHeader);
+        for (String steering : STEERING_HEADERS) {
+            if (!parts.headerValues(steering).isEmpty()) requireSigned(signed, steering);
+        }
+    }
+
+    private static void requireSigned(Set<String> signed, String header) {
+        if (!signed.contains(header.toLowerCase(Locale.ROOT))) {
+            throw AwsError.InvalidSignatureException.exception("'" + header + "' must be a 'SignedHeader' in the AWS Authorization.");
+        }
     }
 
     private static Instant signedAt(List<String> amzDates, List<String> dates, String authorization) {

@@ -1,6 +1,7 @@
 package io.sluice.node.kms;
 
 import io.sluice.node.runtime.NodeSettings;
+import io.sluice.node.runtime.Redaction;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -65,10 +66,20 @@ public final class DataKeyCache extends AbstractBehavior<DataKeyCache.Command> {
      * A copy of a data key (the asker may overwrite it when done), its wrapped form, and whether it
      * was generated for this request (a GenerateDataKey call, as KMS would count it).
      */
-    public record DataKey(byte[] plaintext, byte[] blob, boolean generated) {}
+    public record DataKey(byte[] plaintext, byte[] blob, boolean generated) {
+        @Override
+        public String toString() {
+            return Redaction.toString(this, "plaintext");
+        }
+    }
 
     /** Copies of the data keys, in the order asked, and how many were unwrapped for this request (Decrypt calls). */
-    public record Unwrapped(List<byte[]> plaintexts, int unwrapped) {}
+    public record Unwrapped(List<byte[]> plaintexts, int unwrapped) {
+        @Override
+        public String toString() {
+            return Redaction.toString(this, "plaintexts");
+        }
+    }
 
     private record Changed(String keyId) implements Command {}
 

@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-/** The {@code sluice { }} block of the configuration, read once at start. */
+/** The {@code sluice { }} block of the configuration, read once at start. Its toString leaves out the root key. */
 public record NodeSettings(
         String httpInterface,
         int httpPort,
@@ -80,5 +80,11 @@ public record NodeSettings(
 
     public String streamArn(String streamName) {
         return "arn:aws:kinesis:" + region + ":" + accountId + ":stream/" + streamName;
+    }
+
+    /** Every setting but the root key, which says only whether it is given. */
+    @Override
+    public String toString() {
+        return Redaction.toString(this, "rootKey");
     }
 }

@@ -66,8 +66,8 @@ class AwsQueryProtocolRouteTest {
         FrontEnd frontEnd = new FrontEnd((method, target, headers, body) -> new RequestAuthenticator.Verified(ROOT,
                 // the scope's service as a verifier reads it from the credential
                 SigV4.parseAuthorization(headers.stream().filter(h -> h.getKey().equalsIgnoreCase("Authorization"))
-                        .map(Map.Entry::getValue).findFirst().orElseThrow()).service()), operations, new ClusterView(testKit.system()),
-                Timings.get(testKit.system()), () -> true, Map::of);
+                        .map(Map.Entry::getValue).findFirst().orElseThrow()).service()), operations,
+                Timings.get(testKit.system()), () -> true);
         binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(frontEnd.route())
                 .toCompletableFuture().get();
         endpoint = URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + "/");

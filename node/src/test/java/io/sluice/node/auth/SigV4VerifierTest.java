@@ -90,4 +90,89 @@ class SigV4VerifierTest {
                 new AbstractMap.SimpleImmutableEntry<>("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDALICE/20261128/us-east-1/kinesis/aws4_request"));
         assertEquals(AwsError.IncompleteSignatureException, refused(incomplete, body).error());
     }
+
+    private static Map.Entry<String, String> header(String name, String value) {
+        return new AbstractMap.SimpleImmutableEntry<>(name, value);
+    }
+
+    /**
+     * Alice's valid signature over exactly {@code signedNames} ({@link SigV4#sign} signs every x-amz-* header),
+     * dated {@code amzDate}: a request whose only fault is which headers it leaves unsigned.
+     */
+    private List<Map.Entry<String, String>> signedOnly(List<Map.Entry<String, String>> headers, String amzDate,
+                                                       String... signedNames) {
+        SigV4.HttpRequestParts parts = new SigV4.HttpRequestParts("POST", "/", "", headers, body);
+        String canonical = SigV4.canonicalRequest(parts, List.of(signedNames), SigV4.sha256Hex(body));
+        String date = amzDate.substring(0, 8);
+        String signature = SigV4.signature("alice-secret", date, "us-east-1", "kinesis",
+                SigV4.stringToSign(amzDate, SigV4.scope(date, "us-east-1", "kinesis"), canonical));
+        List<Map.Entry<String, String>> out = new ArrayList<>(headers);
+        out.add(header("Authorization", new SigV4.Authorization("AKIDALICE", date, "us-east-1", "kinesis",
+                List.of(signedNames), signature).toHeaderValue()));
+        return out;
+    }
+
+    private static List<Map.Entry<String, String>> describeStream(String target) {
+        return List.of(header("Host", "127.0.0.1:4567"), header("Content-Type", "application/x-amz-json-1.1"),
+                header("X-Amz-Date", "20261128T120000Z"), header("X-Amz-Target", target));
+    }
+
+    @Test
+    void refusesAnUnsignedTargetSoASignedBodyCannotBeSentToAnotherOperation() {
+        // {"StreamName":"foo"} signed for DescribeStream is just as valid a DeleteStream body
+        List<Map.Entry<String, String>> retargeted = signedOnly(describeStream("Kinesis_20131202.DeleteStream"),
+                "20261128T120000Z", "content-type", "host", "x-amz-date");
+        ApiException e = refused(retargeted, body);
+        assertEquals(AwsError.InvalidSignatureException, e.error());
+        assertEquals("'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.", e.getMessage());
+        assertEquals(ALICE, verifier.authenticate("POST", "/", signedOnly(describeStream("Kinesis_20131202.DescribeStream"),
+                "20261128T120000Z", "content-type", "host", "x-amz-date", "x-amz-target"), body).caller());
+    }
+
+    @Test
+    void refusesAnUnsignedXAmzDate() {
+        ApiException e = refused(signedOnly(describeStream("Kinesis_20131202.DescribeStream"), "20261128T120000Z",
+                "content-type", "host", "x-amz-target"), body);
+        assertEquals(AwsError.InvalidSignatureException, e.error());
+        assertEquals("'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.", e.getMessage());
+    }
+
+    @Test
+    void requiresTheDateHeaderSignedWhenItIsTheDateTheRequestCarries() {
+        List<Map.Entry<String, String>> headers = List.of(header("Host", "127.0.0.1:4567"),
+                header("Content-Type", "application/x-amz-json-1.1"), header("Date", "Sat, 28 Nov 2026 12:00:00 GMT"),
+                header("X-Amz-Target", "Kinesis_20131202.DescribeStream"));
+        ApiException e = refused(signedOnly(headers, "20261128T120000Z", "content-type", "host", "x-amz-target"), body);
+        assertEquals(AwsError.InvalidSignatureException, e.error());
+        assertEquals("'Date' must be a 'SignedHeader' in the AWS Authorization.", e.getMessage());
+        assertEquals(ALICE, verifier.authenticate("POST", "/",
+                signedOnly(headers, "20261128T120000Z", "content-type", "date", "host", "x-amz-target"), body).caller());
+    }
+
+    @Test
+    void refusesAnUnsignedSecurityToken() {
+        List<Map.Entry<String, String>> headers = new ArrayList<>(describeStream("Kinesis_20131202.DescribeStream"));
+        headers.add(header("X-Amz-Security-Token", "session-token"));
+        ApiException e = refused(signedOnly(headers, "20261128T120000Z", "content-type", "host", "x-amz-date", "x-amz-target"), body);
+        assertEquals(AwsError.InvalidSignatureException, e.error());
+        assertEquals("'X-Amz-Security-Token' must be a 'SignedHeader' in the AWS Authorization.", e.getMessage());
+        assertEquals(ALICE, verifier.authenticate("POST", "/", signedOnly(headers, "20261128T120000Z",
+                "content-type", "host", "x-amz-date", "x-amz-security-token", "x-amz-target"), body).caller());
+    }
+
+    @Test
+    void refusesAnUnsignedHost() {
+        ApiException e = refused(signedOnly(describeStream("Kinesis_20131202.DescribeStream"), "20261128T120000Z",
+                "content-type", "x-amz-date", "x-amz-target"), body);
+        assertEquals(AwsError.InvalidSignatureException, e.error());
+        assertEquals("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.", e.getMessage());
+    }
+
+    @Test
+    void acceptsUnsignedHeadersThatSteerNothing() {
+        List<Map.Entry<String, String>> headers = new ArrayList<>(describeStream("Kinesis_20131202.DescribeStream"));
+        headers.add(header("User-Agent", "aws-cli/2"));
+        assertEquals(ALICE, verifier.authenticate("POST", "/", signedOnly(headers, "20261128T120000Z",
+                "host", "x-amz-date", "x-amz-target"), body).caller());
+    }
 }

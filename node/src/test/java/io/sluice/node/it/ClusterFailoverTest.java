@@ -113,8 +113,8 @@ class ClusterFailoverTest {
     }
 
     static JsonNode cluster(int i) throws Exception {
-        return json.readTree(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPorts[i] + "/admin/cluster")).build(),
-                HttpResponse.BodyHandlers.ofString()).body());
+        return json.readTree(new SignedHttp(URI.create("http://127.0.0.1:" + httpPorts[i]), accessKey, secret).forService("sluice")
+                .get("/admin/cluster").body());
     }
 
     static KinesisClient client(int i, Duration timeout) {

@@ -200,6 +200,19 @@ class MalformedRequestTest {
     }
 
     @Test
+    void anUnsignedTargetCannotTurnASignedDescribeStreamIntoADeleteStream() throws Exception {
+        // {"StreamName":"raw"} is as valid a DeleteStream body as a DescribeStream one
+        byte[] describe = "{\"StreamName\":\"raw\"}".getBytes(StandardCharsets.UTF_8);
+        refusedWithoutEffect(() -> {
+            JsonNode body = error(http.postWithUnsignedTarget("Kinesis_20131202.DeleteStream", JSON, describe),
+                    400, "InvalidSignatureException");
+            assertEquals("'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.", body.get("message").asText());
+        });
+        assertEquals("ACTIVE", call("DescribeStreamSummary", "{\"StreamName\":\"raw\"}").get("StreamDescriptionSummary")
+                .get("StreamStatus").asText());
+    }
+
+    @Test
     void forgedIteratorsAreRefused() throws Exception {
         refusedWithoutEffect(() -> error(http.post("Kinesis_20131202.GetRecords", JSON,
                 "{\"ShardIterator\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}".getBytes()),

@@ -40,6 +40,33 @@ final class SignedHttp {
         return send("POST", "/", target, contentType, body, true);
     }
 
+    /**
+     * A POST signed over every header but its X-Amz-Target, which is added after signing: what a
+     * man in the middle makes of a request whose client left the target out of SignedHeaders.
+     */
+    HttpResponse<byte[]> postWithUnsignedTarget(String target, String contentType, byte[] body) throws Exception {
+        List<Map.Entry<String, String>> headers = new ArrayList<>();
+        headers.add(new AbstractMap.SimpleImmutableEntry<>("Host", endpoint.getHost() + ":" + endpoint.getPort()));
+        headers.add(new AbstractMap.SimpleImmutableEntry<>("Content-Type", contentType));
+        List<Map.Entry<String, String>> signature = SigV4.sign(new SigV4.HttpRequestParts("POST", "/", "", headers, body),
+                accessKeyId, secret, "us-east-1", service, Instant.now());
+        HttpRequest.Builder b = HttpRequest.newBuilder(endpoint.resolve("/"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .header("Content-Type", contentType).header("X-Amz-Target", target);
+        signature.forEach(h -> b.header(h.getKey(), h.getValue()));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** A GET without a body, signed over host and x-amz-date as {@code curl --aws-sigv4} signs one: the node's /admin endpoints. */
+    HttpResponse<byte[]> get(String path) throws Exception {
+        List<Map.Entry<String, String>> headers = List.of(
+                new AbstractMap.SimpleImmutableEntry<>("Host", endpoint.getHost() + ":" + endpoint.getPort()));
+        HttpRequest.Builder b = HttpRequest.newBuilder(endpoint.resolve(path)).GET();
+        SigV4.sign(new SigV4.HttpRequestParts("GET", path, "", headers, new byte[0]), accessKeyId, secret, "us-east-1",
+                service, Instant.now()).forEach(h -> b.header(h.getKey(), h.getValue()));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
     HttpResponse<byte[]> send(String method, String path, String target, String contentType, byte[] body, boolean sign)
             throws Exception {
         List<Map.Entry<String, String>> headers = new ArrayList<>();

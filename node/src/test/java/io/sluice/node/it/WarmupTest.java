@@ -48,15 +48,14 @@ class WarmupTest {
             Thread.sleep(100);
         }
         // the warm-up went through the front end and the journal
-        JsonNode stats = new ObjectMapper().readTree(http.send(HttpRequest.newBuilder(node.endpoint().resolve("/admin/stats")).build(),
-                HttpResponse.BodyHandlers.ofString()).body());
+        SignedHttp admin = new SignedHttp(node.endpoint(), node.accessKeyId, node.secretKey).forService("sluice");
+        JsonNode stats = new ObjectMapper().readTree(admin.get("/admin/stats").body());
         assertTrue(stats.path("timings").path("request.PutRecords").path("count").asLong() > 0, stats.toString());
         assertTrue(stats.path("timings").path("request.PutRecord").path("count").asLong() > 0, stats.toString());
         assertTrue(stats.path("counters").path("journal.appends").asLong() > 0, stats.toString());
 
         // the warm-up shard is stopped (the entity that looked up the missing stream passivates when idle, as any does)
-        JsonNode hosted = new ObjectMapper().readTree(http.send(HttpRequest.newBuilder(node.endpoint().resolve("/admin/cluster")).build(),
-                HttpResponse.BodyHandlers.ofString()).body()).path("hostedStreamShards");
+        JsonNode hosted = new ObjectMapper().readTree(admin.get("/admin/cluster").body()).path("hostedStreamShards");
         assertFalse(hosted.toString().contains("sluice-warmup"), "the warm-up shard still runs: " + hosted);
 
         try (KinesisClient kinesis = KinesisClient.builder().endpointOverride(node.endpoint()).region(Region.US_EAST_1)

@@ -345,4 +345,17 @@ class DataKeyCacheTest {
     void keyChangedCrossesNodesAsCbor() {
         testKit.serializationTestKit().verifySerialization(new KeyChanged("0b7d1a52-1111-4222-8333-944455556666"), true);
     }
+
+    @Test
+    void dataKeysNeverPrintTheirPlaintext() {
+        byte[] plaintext = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+        String one = new DataKeyCache.DataKey(plaintext, new byte[] {1}, true).toString();
+        String many = new DataKeyCache.Unwrapped(List.of(plaintext), 1).toString();
+        for (String printed : List.of(one, many)) {
+            assertFalse(printed.contains(Base64.getEncoder().encodeToString(plaintext)), printed);
+            assertFalse(printed.contains(java.util.HexFormat.of().formatHex(plaintext)), printed);
+        }
+        assertTrue(one.contains("plaintext=<redacted>") && one.contains("generated=true"), one);
+        assertTrue(many.contains("plaintexts=<redacted>") && many.contains("unwrapped=1"), many);
+    }
 }

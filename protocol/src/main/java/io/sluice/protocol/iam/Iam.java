@@ -26,7 +26,14 @@ public final class Iam {
         }
     }
 
-    public record AccessKey(String userName, String accessKeyId, String status, String secretAccessKey, Instant createDate) {}
+    public record AccessKey(String userName, String accessKeyId, String status, String secretAccessKey, Instant createDate) {
+        /** Without the secret, which only the CreateAccessKey answer may carry. */
+        @Override
+        public String toString() {
+            return "AccessKey[userName=" + userName + ", accessKeyId=" + accessKeyId + ", status=" + status
+                    + ", secretAccessKey=" + (secretAccessKey == null ? "null" : "<redacted>") + ", createDate=" + createDate + "]";
+        }
+    }
 
     public record AccessKeyMetadata(String userName, String accessKeyId, String status, Instant createDate) {}
 

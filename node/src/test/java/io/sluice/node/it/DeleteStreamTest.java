@@ -14,8 +14,6 @@ import software.amazon.awssdk.services.kinesis.model.EncryptionType;
 import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
 
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -107,8 +105,10 @@ class DeleteStreamTest {
 
     /** The shard entities of the stream incarnation created at {@code createdAt} that the node runs. */
     private List<String> hostedShardsOf(long createdAt) throws Exception {
-        String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(node.endpoint().resolve("/admin/cluster")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        HttpResponse<byte[]> answer = new SignedHttp(node.endpoint(), node.accessKeyId, node.secretKey).forService("sluice")
+                .get("/admin/cluster");
+        String body = new String(answer.body(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(200, answer.statusCode(), body);
         List<String> hosted = new ArrayList<>();
         new ObjectMapper().readTree(body).path("hostedStreamShards").forEach(id -> {
             if (id.asText().startsWith(STREAM + "~" + createdAt + "~")) hosted.add(id.asText());

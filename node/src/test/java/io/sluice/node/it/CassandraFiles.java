@@ -1,6 +1,10 @@
 package io.sluice.node.it;
 
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.Row;
 import io.sluice.deploy.cassandra.EmbeddedCassandra;
+import io.sluice.node.shard.ShardEntity;
+import software.amazon.awssdk.services.kinesis.KinesisClient;
 
 import javax.management.MBeanServerConnection;
 import javax.management.ObjectName;
@@ -8,14 +12,16 @@ import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * What someone holding the disks of the embedded Cassandra sees, and the nodetool operations
- * (flush, garbagecollect) an operator runs, over the instance's local JMX port.
+ * What someone holding Cassandra's tables or the embedded Cassandra's disks sees, and the nodetool
+ * operations (flush, garbagecollect) an operator runs, over the instance's local JMX port.
  */
 final class CassandraFiles {
     private CassandraFiles() {}
@@ -60,6 +66,24 @@ final class CassandraFiles {
     static boolean anyContains(List<Path> files, byte[] needle) throws IOException {
         for (Path f : files) {
             if (indexOf(Files.readAllBytes(f), needle) >= 0) return true;
+        }
+        return false;
+    }
+
+    /** Whether any journal event of a shard holds the text as stored: what a reader of the `messages` table sees. */
+    static boolean shardJournalHolds(CqlSession cql, String keyspace, KinesisClient kinesis, String stream, int shard, String text) {
+        long createdAt = kinesis.describeStreamSummary(b -> b.streamName(stream)).streamDescriptionSummary()
+                .streamCreationTimestamp().toEpochMilli();
+        String pid = ShardEntity.persistenceId(ShardEntity.entityId(stream, createdAt, shard));
+        byte[] needle = text.getBytes(StandardCharsets.UTF_8);
+        List<Row> rows = cql.execute("SELECT event FROM " + keyspace + ".messages WHERE persistence_id = ? AND partition_nr = 0",
+                pid).all();
+        if (rows.isEmpty()) throw new AssertionError("no journal events for " + pid);
+        for (Row row : rows) {
+            ByteBuffer event = row.getByteBuffer("event");
+            byte[] bytes = new byte[event.remaining()];
+            event.get(bytes);
+            if (indexOf(bytes, needle) >= 0) return true;
         }
         return false;
     }

@@ -1,25 +1,17 @@
 package io.sluice.node.it;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.Row;
 import io.sluice.node.MutableClock;
 import io.sluice.node.cluster.CassandraSchema;
-import io.sluice.node.shard.ShardEntity;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.*;
 import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.awssdk.services.kms.model.KeyState;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,11 +37,8 @@ class EncryptionTest {
     }
 
     static void connect() {
-        var credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create(node.accessKeyId, node.secretKey));
-        kinesis = KinesisClient.builder().endpointOverride(node.endpoint()).region(Region.US_EAST_1)
-                .credentialsProvider(credentials).httpClient(UrlConnectionHttpClient.create()).build();
-        kms = KmsClient.builder().endpointOverride(node.endpoint()).region(Region.US_EAST_1)
-                .credentialsProvider(credentials).httpClient(UrlConnectionHttpClient.create()).build();
+        kinesis = node.kinesisClient();
+        kms = node.kmsClient();
     }
 
     @AfterAll
@@ -218,21 +207,8 @@ class EncryptionTest {
     }
 
     private boolean journalContains(String stream, String marker) {
-        long createdAt = kinesis.describeStreamSummary(b -> b.streamName(stream)).streamDescriptionSummary()
-                .streamCreationTimestamp().toEpochMilli();
-        String pid = ShardEntity.persistenceId(ShardEntity.entityId(stream, createdAt, 0));
-        byte[] needle = marker.getBytes(StandardCharsets.UTF_8);
         try (CqlSession cql = CassandraSchema.session(List.of(CassandraForTests.contactPoint()))) {
-            List<Row> rows = cql.execute("SELECT event FROM " + node.keyspace + ".messages WHERE persistence_id = ? AND partition_nr = 0",
-                    pid).all();
-            assertFalse(rows.isEmpty());
-            for (Row row : rows) {
-                ByteBuffer event = row.getByteBuffer("event");
-                byte[] bytes = new byte[event.remaining()];
-                event.get(bytes);
-                if (CassandraFiles.indexOf(bytes, needle) >= 0) return true;
-            }
-            return false;
+            return CassandraFiles.shardJournalHolds(cql, node.keyspace, kinesis, stream, 0, marker);
         }
     }
 

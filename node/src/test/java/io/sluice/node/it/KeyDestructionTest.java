@@ -8,11 +8,7 @@ import io.sluice.node.cluster.CassandraSchema;
 import io.sluice.node.crypto.RootKey;
 import io.sluice.node.kms.KeyEntity;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.EncryptionType;
 import software.amazon.awssdk.services.kinesis.model.KinesisException;
@@ -125,11 +121,8 @@ class KeyDestructionTest {
         final KmsClient kms;
 
         Clients(TestNode node) {
-            var credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create(node.accessKeyId, node.secretKey));
-            kinesis = KinesisClient.builder().endpointOverride(node.endpoint()).region(Region.US_EAST_1)
-                    .credentialsProvider(credentials).httpClient(UrlConnectionHttpClient.create()).build();
-            kms = KmsClient.builder().endpointOverride(node.endpoint()).region(Region.US_EAST_1)
-                    .credentialsProvider(credentials).httpClient(UrlConnectionHttpClient.create()).build();
+            kinesis = node.kinesisClient();
+            kms = node.kmsClient();
         }
 
         @Override

@@ -20,8 +20,6 @@ import software.amazon.awssdk.services.kinesis.model.Record;
 import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
 
 import java.math.BigInteger;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -147,17 +145,7 @@ class RecordsAtRestTest {
     }
 
     private static boolean journalHolds(CqlSession cql, TestNode node, KinesisClient kinesis, String stream, String shard, String text) {
-        byte[] needle = text.getBytes(StandardCharsets.UTF_8);
-        List<Row> rows = cql.execute("SELECT event FROM " + node.keyspace + ".messages WHERE persistence_id = ? AND partition_nr = 0",
-                pid(kinesis, stream, shard)).all();
-        assertFalse(rows.isEmpty());
-        for (Row row : rows) {
-            ByteBuffer event = row.getByteBuffer("event");
-            byte[] bytes = new byte[event.remaining()];
-            event.get(bytes);
-            if (CassandraFiles.indexOf(bytes, needle) >= 0) return true;
-        }
-        return false;
+        return CassandraFiles.shardJournalHolds(cql, node.keyspace, kinesis, stream, Integer.parseInt(shard.substring(8)), text);
     }
 
     /** Overwrites one journal event with another's bytes, as someone with write access to Cassandra could. */

@@ -207,7 +207,8 @@ public final class SluiceNode {
             var keyChanges = ctx.spawn(KeyChanged.topic(), "key-changes");
             KeyRing keyRing = new KeyRing(system, settings, rootKey, keyMaterial, keyChanges);
             ClusterSingleton.get(system).init(SingletonActor.of(Behaviors.supervise(
-                            KeyDeletionSweeper.create(keyRing, settings.accountId(), settings.keyDeletionSweepInterval()))
+                            KeyDeletionSweeper.create(keyRing, settings.accountId(), settings.keyDeletionSweepInterval(),
+                                    settings.askTimeout()))
                     .onFailure(SupervisorStrategy.restart()), "key-deletion-sweeper"));
             var dataKeys = ctx.spawn(Behaviors.supervise(DataKeyCache.create(DataKeyCache.Limits.of(settings), keyRing, keyChanges))
                     .onFailure(SupervisorStrategy.restart()), "data-keys");

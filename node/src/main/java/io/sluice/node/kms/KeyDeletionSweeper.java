@@ -22,7 +22,7 @@ public final class KeyDeletionSweeper {
 
     public enum Tick { INSTANCE }
 
-    public static Behavior<Tick> create(KeyRing keys, String accountId, Duration interval) {
+    public static Behavior<Tick> create(KeyRing keys, String accountId, Duration interval, Duration askTimeout) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
             timers.startTimerWithFixedDelay(Tick.INSTANCE, interval);
             ActorSystem<?> system = ctx.getSystem();
@@ -30,7 +30,7 @@ public final class KeyDeletionSweeper {
                 keys.catalog().thenAccept(state -> state.keys().forEach(keyId -> keys.view(keyId).whenComplete((view, failure) -> {
                     if (failure != null && ApiException.of(failure).error() == AwsError.NotFoundException) {
                         Futures.direct(KeyCatalog.ref(system, accountId).<Done>askWithStatus(
-                                r -> new KeyCatalog.RemoveKey(keyId, r), Duration.ofSeconds(10)));
+                                r -> new KeyCatalog.RemoveKey(keyId, r), askTimeout));
                     }
                 })));
                 return Behaviors.same();

@@ -36,7 +36,10 @@ public sealed interface AttributeValue {
     record BS(List<byte[]> value) implements AttributeValue {}
 
     /** The wire's type name: S, N, B, BOOL, NULL, M, L, SS, NS, BS. */
-    String type();
+    default String type() {
+        String name = getClass().getSimpleName();
+        return name.equals("Bool") || name.equals("Null") ? name.toUpperCase(java.util.Locale.ROOT) : name;
+    }
 
     /** DynamoDB's size of an item in bytes (attribute names plus values), which the 400 KB limit applies to. */
     static long itemSize(Map<String, AttributeValue> item) {

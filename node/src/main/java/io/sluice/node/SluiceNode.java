@@ -26,6 +26,10 @@ import io.sluice.node.kms.KeyRing;
 import io.sluice.node.api.KinesisRecords;
 import io.sluice.node.api.KinesisStreams;
 import io.sluice.node.api.KmsService;
+import io.sluice.node.api.DynamoDbService;
+import io.sluice.node.runtime.JournalCleanup;
+import io.sluice.node.table.TableCatalog;
+import io.sluice.node.table.TableEntity;
 import io.sluice.node.api.NodeAdmin;
 import io.sluice.node.api.Operations;
 import io.sluice.node.stream.StreamDirectory;
@@ -196,6 +200,9 @@ public final class SluiceNode {
             KeyEntity.init(system, settings, rootKey, clock, keyMaterial);
             KeyCatalog.init(system, settings.region(), clock);
             IdentityEntity.init(system);
+            Config dynamodb = system.settings().config().getConfig("sluice.dynamodb");
+            TableEntity.init(system, dynamodb.getInt("snapshot-every"), new JournalCleanup(system)::deleteAllReusable);
+            TableCatalog.init(system);
             ClusterSingleton.get(system).init(SingletonActor.of(
                     Behaviors.supervise(RetentionSweeper.create(settings, clock)).onFailure(SupervisorStrategy.restart()),
                     "retention-sweeper"));
@@ -232,6 +239,8 @@ public final class SluiceNode {
                             .operations(),
                     new KmsService(system, settings, keyRing).operations(),
                     new IamService(system, settings, rootKey, identities, clock).operations(),
+                    new DynamoDbService(system, settings.region(), settings.accountId(), settings.askTimeout(),
+                            dynamodb.getInt("table-limit"), clock).operations(),
                     admin.operations()));
             String bootstrap = system.settings().config().getString("sluice.iam.bootstrap-file");
             CompletionStage<?> identitiesReady = bootstrap.isEmpty() ? CompletableFuture.completedFuture(null)

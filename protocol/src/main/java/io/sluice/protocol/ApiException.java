@@ -11,10 +11,31 @@ import java.util.concurrent.TimeoutException;
  */
 public final class ApiException extends RuntimeException {
     private final AwsError error;
+    private final java.util.Map<String, Object> details;
 
     public ApiException(AwsError error, String message) {
+        this(error, message, java.util.Map.of());
+    }
+
+    private ApiException(AwsError error, String message, java.util.Map<String, Object> details) {
         super(message, null, false, false);
         this.error = error;
+        this.details = details;
+    }
+
+    /**
+     * The same error with one more member in its JSON body, as DynamoDB's ConditionalCheckFailedException
+     * carries the {@code Item}. Local to the node that answers: rejections crossing the cluster carry name and message only.
+     */
+    public ApiException with(String member, Object value) {
+        java.util.Map<String, Object> more = new java.util.LinkedHashMap<>(details);
+        more.put(member, value);
+        return new ApiException(error, getMessage(), java.util.Collections.unmodifiableMap(more));
+    }
+
+    /** Members of the error body beyond {@code __type} and {@code message}. */
+    public java.util.Map<String, Object> details() {
+        return details;
     }
 
     public AwsError error() {

@@ -42,6 +42,8 @@ public enum AwsError {
     InvalidAliasNameException(400),
     UnsupportedOperationException(400),
     KMSInternalException(500),
+    // DynamoDB
+    ConditionalCheckFailedException(400),
     // IAM (Query protocol: codes without the "Exception" suffix)
     NoSuchEntity(404),
     EntityAlreadyExists(409),

@@ -51,11 +51,17 @@ final class AwsJsonProtocol implements WireProtocol {
     @Override
     public HttpResponse error(HttpRequest request, ApiException e, String requestId) {
         WireFormat format = format(request);
+        // DynamoDB names its errors by their shape's full id; clients take the part after '#'
+        boolean dynamodb = request.getHeader("X-Amz-Target").map(h -> h.value().startsWith(DYNAMODB_PREFIX)).orElse(false);
+        String type = dynamodb ? DYNAMODB_ERROR_NAMESPACE + e.error().wireName() : e.error().wireName();
         return HttpResponse.create().withStatus(e.error().status())
                 .addHeader(RawHeader.create("x-amzn-RequestId", requestId))
-                .addHeader(RawHeader.create("x-amzn-ErrorType", e.error().wireName()))
-                .withEntity(HttpEntities.create(ContentTypes.parse(format.contentType()), format.error(e)));
+                .addHeader(RawHeader.create("x-amzn-ErrorType", type))
+                .withEntity(HttpEntities.create(ContentTypes.parse(format.contentType()), format.error(e, type)));
     }
+
+    private static final String DYNAMODB_PREFIX = Service.DYNAMODB.targetPrefix() + ".";
+    private static final String DYNAMODB_ERROR_NAMESPACE = "com.amazonaws.dynamodb.v20120810#";
 
     @Override
     public ApiException notServed() {

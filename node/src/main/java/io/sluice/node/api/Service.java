@@ -12,6 +12,7 @@ public enum Service {
     KINESIS("kinesis", "Kinesis_20131202", null, AwsError.AccessDeniedException),
     KMS("kms", "TrentService", null, AwsError.AccessDeniedException),
     IAM("iam", null, "2010-05-08", AwsError.AccessDenied),
+    DYNAMODB("dynamodb", "DynamoDB_20120810", null, AwsError.AccessDeniedException),
     /** The node's own operator API ({@code GET /admin/...}), signed for service {@code sluice}. */
     SLUICE("sluice", null, null, AwsError.AccessDeniedException);
 

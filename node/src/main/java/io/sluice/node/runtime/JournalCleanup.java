@@ -25,6 +25,11 @@ public final class JournalCleanup {
         return Futures.direct(FutureConverters.asJava(cleanup().deleteAll(persistenceId, true)));
     }
 
+    /** Every event and snapshot of an id that will be used again (a DynamoDB table name): its sequence numbers go on. */
+    public CompletionStage<Done> deleteAllReusable(String persistenceId) {
+        return Futures.direct(FutureConverters.asJava(cleanup().deleteAll(persistenceId, false)));
+    }
+
     /** The events up to a sequence number. */
     public CompletionStage<Done> deleteEventsTo(String persistenceId, long toSequenceNr) {
         return Futures.direct(FutureConverters.asJava(cleanup().deleteEventsTo(persistenceId, toSequenceNr)));

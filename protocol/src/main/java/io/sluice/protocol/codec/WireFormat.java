@@ -89,7 +89,16 @@ public enum WireFormat {
     }
 
     public byte[] error(ApiException e) {
-        return error(e.error(), e.getMessage());
+        return error(e, e.error().wireName());
+    }
+
+    /** An error body whose {@code __type} is spelled {@code type} (DynamoDB prefixes its shape namespace). */
+    public byte[] error(ApiException e, String type) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("__type", type);
+        body.put("message", e.getMessage());
+        body.putAll(e.details());
+        return write(body);
     }
 
     private static String describe(IOException e) {

@@ -75,6 +75,16 @@ public final class TestNode implements AutoCloseable {
                 .build();
     }
 
+    /** An AWS SDK DynamoDB client (AWS JSON 1.0) of this node's root. */
+    public software.amazon.awssdk.services.dynamodb.DynamoDbClient dynamoDbClient() {
+        return software.amazon.awssdk.services.dynamodb.DynamoDbClient.builder().endpointOverride(endpoint())
+                .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(accessKeyId, secretKey)))
+                .httpClient(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.create())
+                .build();
+    }
+
     /** Creates a stream and waits until it is ACTIVE. */
     public static void createActive(software.amazon.awssdk.services.kinesis.KinesisClient kinesis, String stream, int shards) {
         kinesis.createStream(b -> b.streamName(stream).shardCount(shards));

@@ -68,9 +68,26 @@ public enum WireFormat {
                 return mapper.readValue(this == CBOR ? new byte[] {(byte) 0xa0} : "{}".getBytes(), type);
             }
             return mapper.readValue(body, type);
-        } catch (IOException e) {
-            throw AwsError.SerializationException.exception(describe(e));
+        } catch (IOException | RuntimeException e) {
+            // a deserializer's own rejection (a DynamoDB AttributeValue's, say) arrives wrapped by Jackson
+            ApiException rejection = rejectionIn(e);
+            if (rejection != null) {
+                throw rejection;
+            }
+            if (e instanceof IOException io) {
+                throw AwsError.SerializationException.exception(describe(io));
+            }
+            throw (RuntimeException) e;
         }
+    }
+
+    private static ApiException rejectionIn(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof ApiException api) {
+                return api;
+            }
+        }
+        return null;
     }
 
     public byte[] write(Object value) {

@@ -24,7 +24,7 @@ public final class Expressions {
      * @param keyAttributes the table's key attribute names: an update may not touch them
      */
     public static Compiled compile(Kind kind, ExpressionRequest request, Set<String> keyAttributes) {
-        throw new UnsupportedOperationException("expression work fills this in");
+        return RequestCompiler.compile(kind, request, keyAttributes);
     }
 
     /** A request's expressions, ready to run against items (an absent item is an empty map). */
@@ -46,6 +46,15 @@ public final class Expressions {
          * ({@code ValidationException} "Query condition missed key schema element: x" and the like).
          */
         KeyCondition keyCondition(String hashKey, String rangeKey);
+
+        /**
+         * {@link #keyCondition(String, String)} that also checks the values' types against the schema's
+         * ({@code S}, {@code N} or {@code B}; null leaves one unchecked): "One or more parameter values
+         * were invalid: Condition parameter type does not match schema type".
+         */
+        default KeyCondition keyCondition(String hashKey, String hashType, String rangeKey, String rangeType) {
+            return keyCondition(hashKey, rangeKey);
+        }
     }
 
     @FunctionalInterface
@@ -78,5 +87,15 @@ public final class Expressions {
 
         /** Whether an item's range key value satisfies the condition (always true when there is none). */
         boolean rangeMatches(AttributeValue rangeValue);
+
+        /** The range condition's operator (EQ, LT, LE, GT, GE, BETWEEN, BEGINS_WITH), or null when there is none: lets a reader seek. */
+        default String rangeOperator() {
+            return null;
+        }
+
+        /** The range condition's values (two for BETWEEN), empty when there is none. */
+        default java.util.List<AttributeValue> rangeValues() {
+            return java.util.List.of();
+        }
     }
 }

@@ -227,7 +227,7 @@ class DynamoDbSdkTest {
         assertEquals(2, back.get("bs").bs().size());
 
         Map<String, AttributeValue> projected = ddb.getItem(b -> b.tableName(table).key(key("all-types"))
-                .projectionExpression("#m.inner, s").expressionAttributeNames(Map.of("#m", "m"))).item();
+                .projectionExpression("#m.#i, s").expressionAttributeNames(Map.of("#m", "m", "#i", "inner"))).item();
         assertEquals(Set.of("m", "s"), projected.keySet());
         assertEquals(Set.of("inner"), projected.get("m").m().keySet());
 
@@ -319,7 +319,11 @@ class DynamoDbSdkTest {
         List<String> expected = new ArrayList<>();
         for (int i = 0; i < 23; i += 3) expected.add(String.format("shardId-%012d", i));
         assertEquals(expected, ownedByA, "every item of the owner, in range key order, once");
-        assertEquals(8, ddb.describeTable(b -> b.tableName(table)).table().globalSecondaryIndexes().get(0).itemCount());
+        assertEquals(23, ddb.describeTable(b -> b.tableName(table)).table().globalSecondaryIndexes().get(0).itemCount(),
+                "the index holds the items with an owner");
+        DynamoDbException reserved = assertThrows(DynamoDbException.class, () -> ddb.getItem(b -> b.tableName(table)
+                .key(key("unowned")).projectionExpression("name")));
+        assertTrue(reserved.getMessage().contains("Attribute name is a reserved keyword; reserved keyword: name"), reserved.getMessage());
 
         DynamoDbException noIndex = assertThrows(DynamoDbException.class, () -> ddb.query(b -> b.tableName(table).indexName("nope")
                 .keyConditionExpression("leaseOwner = :o").expressionAttributeValues(Map.of(":o", s("worker-a")))));

@@ -150,7 +150,7 @@ final class ExpressionParser {
     }
 
     private void fault(String kind, String message) {
-        if (source != Source.UPDATE && (kind.equals("attrName") || kind.equals("attrVal"))) {
+        if (source != Source.UPDATE && source != Source.PROJECTION && (kind.equals("attrName") || kind.equals("attrVal"))) {
             kind = "attrNameVal";
         }
         faults.putIfAbsent(kind, message);
@@ -265,6 +265,16 @@ final class ExpressionParser {
                 parseComparisonRest(new Operand.Invalid());
             }
             return function;
+        }
+        if (head.type() == Type.WORD && peek(1).is("(") && !head.text().equals("size") && !isConditionKeyword(head)) {
+            // an unknown function where a condition goes: report the name, as AWS does, not the syntax
+            pos++;
+            parseArguments();
+            fault("unknownFunction", "Invalid function name; function: " + head.text());
+            if (isComparator(peek()) || peek().isKeyword("BETWEEN") || peek().isKeyword("IN")) {
+                return parseComparisonRest(new Operand.Invalid());
+            }
+            return new Predicate.Invalid();
         }
         Operand left = parseOperand();
         Token t = peek();

@@ -67,6 +67,10 @@ final class ExpressionParser {
     private final Map<String, String> faults = new HashMap<>();
     private final Set<Object> parenthesized = Collections.newSetFromMap(new IdentityHashMap<>());
     private int pos;
+    private int depth;
+
+    /** Deeper nesting than any real expression: refused before it can exhaust the stack. */
+    private static final int MAX_DEPTH = 100;
 
     private ExpressionParser(Source source, String text, Placeholders placeholders) {
         this.source = source;
@@ -217,11 +221,16 @@ final class ExpressionParser {
     }
 
     private Predicate parseNot() {
-        if (peek().isKeyword("NOT")) {
-            pos++;
-            return new Predicate.Not(parseNot());
+        if (++depth > MAX_DEPTH) throw new SyntaxError(pos);
+        try {
+            if (peek().isKeyword("NOT")) {
+                pos++;
+                return new Predicate.Not(parseNot());
+            }
+            return parsePrimary();
+        } finally {
+            depth--;
         }
-        return parsePrimary();
     }
 
     private Predicate parsePrimary() {
@@ -386,7 +395,15 @@ final class ExpressionParser {
     }
 
     private Operand parseOperand() {
-        Token t = peek();
+        if (++depth > MAX_DEPTH) throw new SyntaxError(pos);
+        try {
+            return parseOperandAt(peek());
+        } finally {
+            depth--;
+        }
+    }
+
+    private Operand parseOperandAt(Token t) {
         if (t.type() == Type.VALUE_REF) {
             pos++;
             AttributeValue value = placeholders.value(t.text());
@@ -607,7 +624,15 @@ final class ExpressionParser {
     }
 
     private UpdatePlan.ValueExpr parseSetOperand() {
-        Token t = peek();
+        if (++depth > MAX_DEPTH) throw new SyntaxError(pos);
+        try {
+            return parseSetOperandAt(peek());
+        } finally {
+            depth--;
+        }
+    }
+
+    private UpdatePlan.ValueExpr parseSetOperandAt(Token t) {
         if (t.type() == Type.WORD && peek(1).is("(")) {
             String name = t.text();
             pos += 2;

@@ -67,6 +67,10 @@ final class ExpressionParser {
     private final Map<String, String> faults = new HashMap<>();
     private final Set<Object> parenthesized = Collections.newSetFromMap(new IdentityHashMap<>());
     private int pos;
+    private int depth;
+
+    /** Deeper nesting than any real expression: refused before it can exhaust the stack. */
+    private static final int MAX_DEPTH = 100;
 
     private ExpressionParser(Source source, String text, Placeholders placeholders) {
         this.source = source;
@@ -150,7 +154,7 @@ final class ExpressionParser {
     }
 
     private void fault(String kind, String message) {
-        if (source != Source.UPDATE && (kind.equals("attrName") || kind.equals("attrVal"))) {
+        if (source != Source.UPDATE && source != Source.PROJECTION && (kind.equals("attrName") || kind.equals("attrVal"))) {
             kind = "attrNameVal";
         }
         faults.putIfAbsent(kind, message);
@@ -217,11 +221,16 @@ final class ExpressionParser {
     }
 
     private Predicate parseNot() {
-        if (peek().isKeyword("NOT")) {
-            pos++;
-            return new Predicate.Not(parseNot());
+        if (++depth > MAX_DEPTH) throw new SyntaxError(pos);
+        try {
+            if (peek().isKeyword("NOT")) {
+                pos++;
+                return new Predicate.Not(parseNot());
+            }
+            return parsePrimary();
+        } finally {
+            depth--;
         }
-        return parsePrimary();
     }
 
     private Predicate parsePrimary() {
@@ -265,6 +274,16 @@ final class ExpressionParser {
                 parseComparisonRest(new Operand.Invalid());
             }
             return function;
+        }
+        if (head.type() == Type.WORD && peek(1).is("(") && !head.text().equals("size") && !isConditionKeyword(head)) {
+            // an unknown function where a condition goes: report the name, as AWS does, not the syntax
+            pos++;
+            parseArguments();
+            fault("unknownFunction", "Invalid function name; function: " + head.text());
+            if (isComparator(peek()) || peek().isKeyword("BETWEEN") || peek().isKeyword("IN")) {
+                return parseComparisonRest(new Operand.Invalid());
+            }
+            return new Predicate.Invalid();
         }
         Operand left = parseOperand();
         Token t = peek();
@@ -376,7 +395,15 @@ final class ExpressionParser {
     }
 
     private Operand parseOperand() {
-        Token t = peek();
+        if (++depth > MAX_DEPTH) throw new SyntaxError(pos);
+        try {
+            return parseOperandAt(peek());
+        } finally {
+            depth--;
+        }
+    }
+
+    private Operand parseOperandAt(Token t) {
         if (t.type() == Type.VALUE_REF) {
             pos++;
             AttributeValue value = placeholders.value(t.text());
@@ -597,7 +624,15 @@ final class ExpressionParser {
     }
 
     private UpdatePlan.ValueExpr parseSetOperand() {
-        Token t = peek();
+        if (++depth > MAX_DEPTH) throw new SyntaxError(pos);
+        try {
+            return parseSetOperandAt(peek());
+        } finally {
+            depth--;
+        }
+    }
+
+    private UpdatePlan.ValueExpr parseSetOperandAt(Token t) {
         if (t.type() == Type.WORD && peek(1).is("(")) {
             String name = t.text();
             pos += 2;

@@ -37,9 +37,4 @@ final class Utf8 {
         }
         return Integer.compare(a.length() - i, b.length() - j);
     }
-
-    /** Whether {@code s} starts with {@code prefix} byte for byte in UTF-8 (code point for code point). */
-    static boolean startsWith(String s, String prefix) {
-        return s.startsWith(prefix);
-    }
 }

@@ -2,7 +2,6 @@ package io.sluice.node.table;
 
 import io.sluice.protocol.dynamodb.AttributeValue;
 
-import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -21,7 +20,7 @@ public record ItemKey(long token, AttributeValue hash, AttributeValue range) imp
     /** 2^32: tokens lie in [0, TOKENS). */
     public static final long TOKENS = 1L << 32;
 
-    private static final Comparator<AttributeValue> NULLS_FIRST = Comparator.nullsFirst(ItemKey::compareScalars);
+    private static final Comparator<AttributeValue> NULLS_FIRST = Comparator.nullsFirst(AttributeValue.keyOrder());
 
     public static ItemKey of(AttributeValue hash, AttributeValue range) {
         return new ItemKey(tokenOf(hash), hash, range);
@@ -59,22 +58,10 @@ public record ItemKey(long token, AttributeValue hash, AttributeValue range) imp
         }
     }
 
-    /** DynamoDB's order of key values: strings by UTF-8 bytes, numbers by value, binaries as unsigned bytes. */
-    static int compareScalars(AttributeValue a, AttributeValue b) {
-        if (a instanceof AttributeValue.N x && b instanceof AttributeValue.N y) {
-            return x.value().compareTo(y.value());
-        }
-        int c = a.type().compareTo(b.type());
-        return c != 0 ? c : Arrays.compareUnsigned(bytes(a), bytes(b));
-    }
-
     private static byte[] bytes(AttributeValue v) {
         if (v instanceof AttributeValue.S s) return s.value().getBytes(StandardCharsets.UTF_8);
         if (v instanceof AttributeValue.B b) return b.value();
-        if (v instanceof AttributeValue.N n) {
-            BigDecimal canonical = n.value().signum() == 0 ? BigDecimal.ZERO : n.value().stripTrailingZeros();
-            return canonical.toString().getBytes(StandardCharsets.US_ASCII);
-        }
+        if (v instanceof AttributeValue.N n) return n.canonical().getBytes(StandardCharsets.US_ASCII);
         throw new IllegalArgumentException("not a key type: " + v.type());
     }
 }

@@ -57,9 +57,6 @@ public final class TableEntity
 
     public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Table");
 
-    /** DynamoDB's item size limit (400 KB). */
-    public static final long MAX_ITEM_BYTES = 400 * 1024;
-
     private static final Duration ERASE_RETRY = Duration.ofSeconds(5);
 
     // ---- commands
@@ -434,7 +431,7 @@ public final class TableEntity
     }
 
     private static void requireSize(Map<String, AttributeValue> item, String message) {
-        if (AttributeValue.itemSize(item) > MAX_ITEM_BYTES) {
+        if (AttributeValue.itemSize(item) > AttributeValue.MAX_ITEM_SIZE) {
             throw AwsError.ValidationException.exception(message);
         }
     }
@@ -488,12 +485,9 @@ public final class TableEntity
             if (cmd.query()) {
                 TableSchema.KeyAttribute hash = index == null ? schema.hash() : index.hash();
                 TableSchema.KeyAttribute range = index == null ? schema.range() : index.range();
-                keyCondition = expressions.keyCondition(hash.name(), range == null ? null : range.name());
+                keyCondition = expressions.keyCondition(hash.name(), hash.type(), range == null ? null : range.name(),
+                        range == null ? null : range.type());
                 hashValue = keyCondition.hashValue();
-                if (!hashValue.type().equals(hash.type())) {
-                    throw AwsError.ValidationException.exception(
-                            "One or more parameter values were invalid: Condition parameter type does not match schema type");
-                }
             }
             Items.Page page = state.items().page(schema, index, hashValue, keyCondition, cmd.forward(), cmd.exclusiveStartKey(),
                     cmd.limit(), cmd.segment(), cmd.totalSegments(), expressions.filter().orElse(null),

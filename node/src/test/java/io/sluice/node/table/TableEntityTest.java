@@ -200,7 +200,7 @@ class TableEntityTest {
         assertEquals(AwsError.ValidationException, ((ApiException) wrongKey.getError()).error());
         Map<String, AttributeValue> big = new LinkedHashMap<>();
         big.put("leaseKey", s("big"));
-        big.put("data", s("x".repeat((int) TableEntity.MAX_ITEM_BYTES)));
+        big.put("data", s("x".repeat((int) AttributeValue.MAX_ITEM_SIZE)));
         var tooBig = write(Expressions.Kind.PUT, big, ExpressionRequest.none(), null);
         assertEquals("Item size has exceeded the maximum allowed size", tooBig.getError().getMessage());
         var badUpdate = write(Expressions.Kind.UPDATE, Map.of("leaseKey", s("k")), new ExpressionRequest(null, "SET leaseKey = :v",

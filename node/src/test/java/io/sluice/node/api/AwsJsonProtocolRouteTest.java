@@ -151,7 +151,8 @@ class AwsJsonProtocolRouteTest {
         RootKey rootKey = RootKey.fromBase64(Base64.getEncoder().encodeToString(new byte[RootKey.KEY_BYTES]));
         Authorizer authorizer = new Authorizer(new IdentityDirectory(testKit.system(), settings, rootKey, Duration.ofHours(1)));
         Operations operations = new Operations(authorizer, List.of(testOperations()));
-        FrontEnd frontEnd = new FrontEnd(authenticator, operations, Timings.get(testKit.system()), () -> true);
+        FrontEnd frontEnd = new FrontEnd(authenticator, operations, Timings.get(testKit.system()), () -> true,
+                FrontEnd.requestTimeout(config));
         binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(frontEnd.route())
                 .toCompletableFuture().get(30, TimeUnit.SECONDS);
         endpoint = URI.create("http://127.0.0.1:" + binding.localAddress().getPort());

@@ -203,8 +203,10 @@ public final class FrontEnd extends AllDirectives {
 
     /**
      * Headers as the client sent them, including the two Pekko models on the entity. Over HTTP/2 the
-     * host a client signed travels as the {@code :authority} pseudo-header, which Pekko puts into the
-     * request URI and not among the headers: it is given back to the verifier as {@code host}, as AWS does.
+     * host travels as the {@code :authority} pseudo-header, which Pekko puts into the request URI and
+     * not among the headers. Clients sign it under either name: the Java SDK signs {@code host} (its
+     * Netty client then moves Host into {@code :authority}), the JavaScript SDK signs {@code :authority}
+     * itself. So both are given back to the verifier, as AWS accepts both.
      */
     private static List<Map.Entry<String, String>> headers(HttpRequest request, int bodyLength) {
         List<Map.Entry<String, String>> out = new ArrayList<>();
@@ -215,9 +217,11 @@ public final class FrontEnd extends AllDirectives {
                 host |= h.name().equalsIgnoreCase("Host");
             }
         }
-        if (!host && !request.getUri().asScala().authority().isEmpty()) {
+        if (request.protocol().value().equals("HTTP/2.0") && !request.getUri().asScala().authority().isEmpty()) {
             String authority = request.getUri().asScala().authority().toString();
-            out.add(new AbstractMap.SimpleImmutableEntry<>("host", authority.substring(authority.lastIndexOf('@') + 1)));
+            authority = authority.substring(authority.lastIndexOf('@') + 1);
+            out.add(new AbstractMap.SimpleImmutableEntry<>(":authority", authority));
+            if (!host) out.add(new AbstractMap.SimpleImmutableEntry<>("host", authority));
         }
         if (request.entity().getContentType() != ContentTypes.NO_CONTENT_TYPE) {
             out.add(new AbstractMap.SimpleImmutableEntry<>("Content-Type", request.entity().getContentType().toString()));

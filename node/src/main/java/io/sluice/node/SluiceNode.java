@@ -249,7 +249,8 @@ public final class SluiceNode {
             SigV4Verifier verifier = SigV4Verifier.forAccount(settings.region(), settings.accountId(), credentials, identities,
                     settings.clockSkew());
             java.util.concurrent.atomic.AtomicBoolean warm = new java.util.concurrent.atomic.AtomicBoolean();
-            FrontEnd frontEnd = new FrontEnd(verifier, operations, timings, warm::get);
+            FrontEnd frontEnd = new FrontEnd(verifier, operations, timings, warm::get,
+                    FrontEnd.requestTimeout(system.settings().config()));
             identitiesReady.thenCompose(ready -> Http.get(system).newServerAt(settings.httpInterface(), settings.httpPort())
                             .bind(frontEnd.route()))
                     .whenComplete((binding, failure) -> {

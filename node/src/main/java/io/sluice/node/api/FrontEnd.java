@@ -1,5 +1,7 @@
 package io.sluice.node.api;
 
+import com.typesafe.config.Config;
+import io.sluice.node.runtime.Futures;
 import io.sluice.node.runtime.Timings;
 import io.sluice.node.auth.RequestAuthenticator;
 import io.sluice.protocol.ApiException;
@@ -9,6 +11,7 @@ import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.TimeoutAccess;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.slf4j.Logger;
@@ -21,7 +24,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
 
 /**
  * The HTTP front end every node runs, one front door for every AWS service Sluice speaks and for its
@@ -30,7 +37,9 @@ import java.util.concurrent.CompletionStage;
  * {@link Operations} table, checks the credential is scoped to that operation's service, decodes,
  * runs (authorization comes from the table) and encodes the answer or the AWS-shaped error, with a
  * request id on every response. Only {@code GET /health} is open: it answers 200 for load
- * balancers and scripts once the node's warm-up ({@code Warmup}) is done.
+ * balancers and scripts once the node's warm-up ({@code Warmup}) is done. The same route serves
+ * HTTP/1.1 and HTTP/2 (h2c, prior knowledge: the Kinesis Client Library and the JavaScript SDK), and
+ * answers both alike; see docs/design.md, "HTTP/2".
  */
 public final class FrontEnd extends AllDirectives {
     private static final Logger log = LoggerFactory.getLogger(FrontEnd.class);
@@ -43,10 +52,15 @@ public final class FrontEnd extends AllDirectives {
     private final WireProtocol admin;
     private final Timings timings;
     private final java.util.function.BooleanSupplier warm;
+    private final Duration requestTimeout;
 
-    /** @param warm whether the node's warm-up is done: until then {@code GET /health} answers 503 */
+    /**
+     * @param warm whether the node's warm-up is done: until then {@code GET /health} answers 503
+     * @param requestTimeout the server's request-timeout ({@link #requestTimeout(Config)}), which this
+     *                       front end enforces itself where Pekko does not (HTTP/2); zero for none
+     */
     public FrontEnd(RequestAuthenticator authenticator, Operations operations, Timings timings,
-                    java.util.function.BooleanSupplier warm) {
+                    java.util.function.BooleanSupplier warm, Duration requestTimeout) {
         this.authenticator = authenticator;
         this.operations = operations;
         this.json = new AwsJsonProtocol(operations);
@@ -54,6 +68,13 @@ public final class FrontEnd extends AllDirectives {
         this.admin = new AdminProtocol(operations);
         this.warm = warm;
         this.timings = timings;
+        this.requestTimeout = requestTimeout;
+    }
+
+    /** {@code pekko.http.server.request-timeout}, zero when it is {@code infinite}. */
+    public static Duration requestTimeout(Config config) {
+        String key = "pekko.http.server.request-timeout";
+        return config.getString(key).equals("infinite") ? Duration.ZERO : config.getDuration(key);
     }
 
     public Route route() {
@@ -62,10 +83,25 @@ public final class FrontEnd extends AllDirectives {
                 // warm-up. The one door open to anyone: it says nothing but "up". /admin/* goes through handle.
                 path("health", () -> get(() -> warm.getAsBoolean() ? complete(StatusCodes.OK, "OK")
                         : complete(StatusCodes.SERVICE_UNAVAILABLE, "warming up"))),
-                // past the server's request-timeout the client gets AWS's retryable 503, not Pekko's plain text
-                withRequestTimeoutResponse(this::timedOut, () ->
-                        extractRequest(request -> extractStrictEntity(BODY_TIMEOUT,
-                                strict -> completeWithFuture(handle(request, strict.getData().toArray()))))));
+                // past the server's request-timeout the client gets AWS's retryable 503, not Pekko's plain text.
+                // Pekko's HTTP/1.1 server keeps that timer (and hands it over in Timeout-Access); its HTTP/2
+                // server keeps none, so there the same bound and answer are kept here.
+                extractRequest(request -> request.getHeader(TimeoutAccess.class).isPresent()
+                        ? withRequestTimeoutResponse(this::timedOut, () -> served(request, this::handle))
+                        : served(request, (r, body) -> withinRequestTimeout(r, handle(r, body)))));
+    }
+
+    private Route served(HttpRequest request, BiFunction<HttpRequest, byte[], CompletionStage<HttpResponse>> handler) {
+        return extractStrictEntity(BODY_TIMEOUT, strict -> completeWithFuture(handler.apply(request, strict.getData().toArray())));
+    }
+
+    private CompletionStage<HttpResponse> withinRequestTimeout(HttpRequest request, CompletionStage<HttpResponse> response) {
+        if (requestTimeout.isZero()) return response;
+        return Futures.direct(response).orTimeout(requestTimeout.toNanos(), TimeUnit.NANOSECONDS).exceptionally(failure -> {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            if (cause instanceof TimeoutException) return timedOut(request);
+            throw failure instanceof CompletionException c ? c : new CompletionException(failure);
+        });
     }
 
     private HttpResponse timedOut(HttpRequest request) {
@@ -150,7 +186,11 @@ public final class FrontEnd extends AllDirectives {
         throw last;
     }
 
-    /** The request target exactly as the client sent it (SigV4 signs that, not a normalised form). */
+    /**
+     * The request target exactly as the client sent it (SigV4 signs that, not a normalised form).
+     * HTTP/2 has no Raw-Request-URI: its {@code :path} reaches us only parsed, and is rendered back,
+     * which is the same text for the paths AWS clients send (percent-encoded per RFC 3986).
+     */
     private static String rawRequestTarget(HttpRequest request) {
         return request.getHeader("Raw-Request-URI").map(HttpHeader::value)
                 .orElseGet(() -> request.getUri().toRelative().toString());
@@ -161,13 +201,27 @@ public final class FrontEnd extends AllDirectives {
         return q < 0 ? target : target.substring(0, q);
     }
 
-    /** Headers as the client sent them, including the two Pekko models on the entity. */
+    /**
+     * Headers as the client sent them, including the two Pekko models on the entity. Over HTTP/2 the
+     * host travels as the {@code :authority} pseudo-header, which Pekko puts into the request URI and
+     * not among the headers. Clients sign it under either name: the Java SDK signs {@code host} (its
+     * Netty client then moves Host into {@code :authority}), the JavaScript SDK signs {@code :authority}
+     * itself. So both are given back to the verifier, as AWS accepts both.
+     */
     private static List<Map.Entry<String, String>> headers(HttpRequest request, int bodyLength) {
         List<Map.Entry<String, String>> out = new ArrayList<>();
+        boolean host = false;
         for (HttpHeader h : request.getHeaders()) {
             if (!h.name().equalsIgnoreCase("Raw-Request-URI") && !h.name().equalsIgnoreCase("Timeout-Access")) {
                 out.add(new AbstractMap.SimpleImmutableEntry<>(h.name(), h.value()));
+                host |= h.name().equalsIgnoreCase("Host");
             }
+        }
+        if (request.protocol().value().equals("HTTP/2.0") && !request.getUri().asScala().authority().isEmpty()) {
+            String authority = request.getUri().asScala().authority().toString();
+            authority = authority.substring(authority.lastIndexOf('@') + 1);
+            out.add(new AbstractMap.SimpleImmutableEntry<>(":authority", authority));
+            if (!host) out.add(new AbstractMap.SimpleImmutableEntry<>("host", authority));
         }
         if (request.entity().getContentType() != ContentTypes.NO_CONTENT_TYPE) {
             out.add(new AbstractMap.SimpleImmutableEntry<>("Content-Type", request.entity().getContentType().toString()));

@@ -130,7 +130,8 @@ public final class SigV4Verifier implements RequestAuthenticator {
     private static void requireSigned(SigV4.Authorization auth, SigV4.HttpRequestParts parts, String dateHeader) {
         Set<String> signed = new HashSet<>();
         for (String name : auth.signedHeaders()) signed.add(name.trim().toLowerCase(Locale.ROOT));
-        if (!signed.contains("host")) {
+        // an HTTP/2 client may sign the host as the :authority pseudo-header it travels in (the JavaScript SDK does)
+        if (!signed.contains("host") && !signed.contains(":authority")) {
             throw AwsError.InvalidSignatureException.exception("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
         }
         requireSigned(signed, dateHeader);

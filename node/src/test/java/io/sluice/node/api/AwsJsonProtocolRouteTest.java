@@ -25,6 +25,12 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -64,6 +70,7 @@ class AwsJsonProtocolRouteTest {
     static final String ORDERS_ARN = "arn:aws:kinesis:us-east-1:000000000000:stream/orders";
     static final Instant ANSWERED_AT = Instant.ofEpochMilli(1_499_878_905_118L);
     static final String SECRET_DETAIL = "cassandra 10.1.2.3 refused the write";
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(2);
 
     static final ObjectMapper json = new ObjectMapper();
     static final CBORMapper cbor = new CBORMapper();
@@ -132,6 +139,9 @@ class AwsJsonProtocolRouteTest {
                     handled.incrementAndGet();
                     throw new IllegalStateException(SECRET_DETAIL);
                 }),
+                // never answers: the server's request-timeout does
+                Operation.of(Service.KINESIS, "SplitShard", Object.class, (caller, r) -> ORDERS_ARN,
+                        (caller, r, arn) -> new CompletableFuture<>()),
                 Operation.of(Service.KMS, "ListKeys", Object.class, (caller, r) -> "*", (caller, r, arn) -> {
                     handled.incrementAndGet();
                     return CompletableFuture.completedFuture(Map.of("Keys", List.of(), "Truncated", false));
@@ -142,7 +152,8 @@ class AwsJsonProtocolRouteTest {
     static void bind() throws Exception {
         // a cluster system only so that the IdentityDirectory behind the Authorizer can refresh (to no users at all)
         Config config = TestConfigs.entityTests("pekko.actor.provider = cluster\n"
-                + "pekko.remote.artery.enabled = on\npekko.remote.artery.canonical.port = 0");
+                + "pekko.remote.artery.enabled = on\npekko.remote.artery.canonical.port = 0\n"
+                + "pekko.http.server.request-timeout = " + REQUEST_TIMEOUT.toMillis() + "ms");
         testKit = ActorTestKit.create("AwsJsonProtocolRouteTest", config);
         Cluster cluster = Cluster.get(testKit.system());
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
@@ -151,7 +162,8 @@ class AwsJsonProtocolRouteTest {
         RootKey rootKey = RootKey.fromBase64(Base64.getEncoder().encodeToString(new byte[RootKey.KEY_BYTES]));
         Authorizer authorizer = new Authorizer(new IdentityDirectory(testKit.system(), settings, rootKey, Duration.ofHours(1)));
         Operations operations = new Operations(authorizer, List.of(testOperations()));
-        FrontEnd frontEnd = new FrontEnd(authenticator, operations, Timings.get(testKit.system()), () -> true);
+        FrontEnd frontEnd = new FrontEnd(authenticator, operations, Timings.get(testKit.system()), () -> true,
+                FrontEnd.requestTimeout(config));
         binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(frontEnd.route())
                 .toCompletableFuture().get(30, TimeUnit.SECONDS);
         endpoint = URI.create("http://127.0.0.1:" + binding.localAddress().getPort());
@@ -466,5 +478,63 @@ class AwsJsonProtocolRouteTest {
                 error(send("POST", "/", "Kinesis_20131202.PutRecord", JSON, put, authorization("AKIDALICE", "kinesis")),
                         JSON, 400, AwsError.AccessDeniedException));
         assertEquals(before, handled.get(), "the handler ran for a denied caller");
+    }
+
+    // ---- HTTP/2 (h2c, prior knowledge: the KCL's and the JavaScript SDK's clients)
+
+    /** A response as both clients see it: what must not depend on the HTTP version. */
+    record Answer(int status, String contentType, String errorType, String body) {}
+
+    static Answer answerOf(HttpResponse<byte[]> r) {
+        return new Answer(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""),
+                r.headers().firstValue("x-amzn-ErrorType").orElse(""), new String(r.body(), StandardCharsets.UTF_8));
+    }
+
+    /** The request {@link #post} sends, over HTTP/2 with prior knowledge through Pekko's client. */
+    static Answer postOverHttp2(String target, String contentType, byte[] body) throws Exception {
+        var request = org.apache.pekko.http.javadsl.model.HttpRequest.create("/").withMethod(HttpMethods.POST)
+                .addHeader(RawHeader.create("X-Amz-Target", target))
+                .addHeader(RawHeader.create("X-Amz-Date", "20261202T101530Z"))
+                .addHeader(RawHeader.create("Authorization", authorization("AKIDROOT", "kinesis")))
+                .withEntity(HttpEntities.create(ContentTypes.parse(contentType), body));
+        var response = Source.single(request)
+                .via(Http.get(testKit.system()).connectionTo("127.0.0.1").toPort(endpoint.getPort()).http2WithPriorKnowledge())
+                .runWith(Sink.head(), testKit.system()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        assertEquals("HTTP/2.0", response.protocol().value());
+        String requestId = response.getHeader("x-amzn-RequestId").map(h -> h.value()).orElse(null);
+        assertNotNull(requestId, () -> target + ": no x-amzn-RequestId on a " + response.status());
+        assertTrue(requestIds.add(requestId), "request id reused: " + requestId);
+        var strict = response.entity().toStrict(10_000, testKit.system()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        return new Answer(response.status().intValue(), strict.getContentType().toString(),
+                response.getHeader("x-amzn-ErrorType").map(h -> h.value()).orElse(""),
+                strict.getData().utf8String());
+    }
+
+    @Test
+    void answersAlikeOverHttp11AndHttp2() throws Exception {
+        byte[] put = utf8("{\"StreamName\":\"orders\",\"Data\":\"aGVsbG8=\",\"PartitionKey\":\"pk\"}");
+        Answer overHttp11 = answerOf(post("Kinesis_20131202.PutRecord", JSON, put));
+        assertEquals(200, overHttp11.status(), overHttp11.body());
+        assertEquals(overHttp11, postOverHttp2("Kinesis_20131202.PutRecord", JSON, put));
+
+        byte[] delete = utf8("{\"StreamName\":\"orders\"}");
+        Answer rejected = answerOf(post("Kinesis_20131202.DeleteStream", JSON, delete));
+        assertEquals(400, rejected.status(), rejected.body());
+        assertEquals(rejected, postOverHttp2("Kinesis_20131202.DeleteStream", JSON, delete));
+    }
+
+    @Test
+    void pastTheRequestTimeoutBothHttpVersionsGetAwsRetryableServiceUnavailable() throws Exception {
+        byte[] split = utf8("{\"StreamName\":\"orders\"}");
+        long start = System.nanoTime();
+        HttpResponse<byte[]> overHttp11 = post("Kinesis_20131202.SplitShard", JSON, split);
+        assertEquals("The service could not answer in time; retry the request.",
+                error(overHttp11, JSON, 503, AwsError.ServiceUnavailable));
+        // Pekko keeps no request timer for HTTP/2: the front end keeps the same one, with the same answer
+        Answer overHttp2 = postOverHttp2("Kinesis_20131202.SplitShard", JSON, split);
+        assertEquals(answerOf(overHttp11), overHttp2);
+        Duration both = Duration.ofNanos(System.nanoTime() - start);
+        assertTrue(both.compareTo(REQUEST_TIMEOUT.multipliedBy(2)) >= 0 && both.compareTo(REQUEST_TIMEOUT.multipliedBy(5)) < 0,
+                "answered after " + both);
     }
 }

@@ -67,7 +67,7 @@ class AwsQueryProtocolRouteTest {
                 // the scope's service as a verifier reads it from the credential
                 SigV4.parseAuthorization(headers.stream().filter(h -> h.getKey().equalsIgnoreCase("Authorization"))
                         .map(Map.Entry::getValue).findFirst().orElseThrow()).service()), operations,
-                Timings.get(testKit.system()), () -> true);
+                Timings.get(testKit.system()), () -> true, FrontEnd.requestTimeout(testKit.system().settings().config()));
         binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(frontEnd.route())
                 .toCompletableFuture().get();
         endpoint = URI.create("http://127.0.0.1:" + binding.localAddress().getPort() + "/");

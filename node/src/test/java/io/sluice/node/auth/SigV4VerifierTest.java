@@ -175,4 +175,19 @@ class SigV4VerifierTest {
         assertEquals(ALICE, verifier.authenticate("POST", "/", signedOnly(headers, "20261128T120000Z",
                 "host", "x-amz-date", "x-amz-target"), body).caller());
     }
+
+    @Test
+    void acceptsTheHostSignedAsTheHttp2AuthorityPseudoHeader() {
+        // the JavaScript SDK over HTTP/2 signs ":authority" and sends no Host; the front end hands the pseudo-header over
+        List<Map.Entry<String, String>> headers = List.of(header(":authority", "127.0.0.1:4567"),
+                header("Content-Type", "application/x-amz-json-1.1"), header("X-Amz-Date", "20261128T120000Z"),
+                header("X-Amz-Target", "Kinesis_20131202.DescribeStream"));
+        List<Map.Entry<String, String>> signed = signedOnly(headers, "20261128T120000Z",
+                ":authority", "content-type", "x-amz-date", "x-amz-target");
+        assertEquals(ALICE, verifier.authenticate("POST", "/", signed, body).caller());
+
+        List<Map.Entry<String, String>> elsewhere = new ArrayList<>(signed);
+        elsewhere.set(0, header(":authority", "127.0.0.1:4568"));
+        assertEquals(AwsError.InvalidSignatureException, refused(elsewhere, body).error());
+    }
 }

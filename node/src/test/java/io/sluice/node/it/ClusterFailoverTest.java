@@ -203,6 +203,11 @@ class ClusterFailoverTest {
         List<String> killedShards = new ArrayList<>();
         cluster(1).get("hostedStreamShards").forEach(e -> killedShards.add(e.asText()));
 
+        // KCL-style workers on every node race for one lease (a DynamoDB conditional update) through the kill
+        List<URI> endpoints = new ArrayList<>();
+        for (int i = 0; i < NODES; i++) endpoints.add(URI.create("http://127.0.0.1:" + httpPorts[i]));
+        LeaseRace race = LeaseRace.start(endpoints, accessKey, secret, 2);
+
         // producers: one per (endpoint, shard) pair, each writes sequentially and remembers what was acknowledged
         Writes killPhase = new Writes();
         for (int n = 0; n < NODES; n++) {
@@ -219,6 +224,7 @@ class ClusterFailoverTest {
         double recoverySeconds = untilServed(killedShards, keyOfShard, killedAt);
         Thread.sleep(2000);
         killPhase.finish();
+        String raced = race.stopAndVerify();
 
         long acknowledged = killPhase.acknowledged();
         assertTrue(acknowledged > beforeKill, "writes continued after the kill");
@@ -265,6 +271,7 @@ class ClusterFailoverTest {
                 Math.max(killRetryDuplicates, Math.max(stopRetryDuplicates[0], afterRejoin[0])), rejoinSeconds,
                 handoffSeconds, stopSeconds, acknowledged2, stopPhase.unacknowledged().get(),
                 Math.max(stopRetryDuplicates[1], afterRejoin[1]), rejoin3Seconds);
+        System.out.println(raced);
         admin.close();
     }
 

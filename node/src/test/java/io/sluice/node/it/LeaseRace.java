@@ -1,0 +1,163 @@
+package io.sluice.node.it;
+
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.retry.RetryPolicy;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.BillingMode;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
+import software.amazon.awssdk.services.dynamodb.model.KeyType;
+import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Racers on several nodes compete, round after round, for one lease item as KCL workers do: each
+ * round every racer tries to move the item's counter from the value read at the round's start to the
+ * next, appending its name to the item's history, with the condition that the counter is still that
+ * value. A round may have at most one acknowledged winner; a round in which every racer got a
+ * definite answer has exactly one; and every acknowledged win is in the history at its position, so
+ * none was lost. A request that failed (a node down, a time-out) may or may not have taken effect;
+ * the history says which, and no other racer may have been acknowledged for that round.
+ */
+final class LeaseRace {
+    static final String TABLE = "lease-race";
+    private static final Map<String, AttributeValue> KEY = Map.of("leaseKey", AttributeValue.builder().s("shardId-000000000000").build());
+
+    private final List<DynamoDbClient> clients = new ArrayList<>();
+    private final int racers;
+    private final AtomicBoolean stop = new AtomicBoolean();
+    private final AtomicLong round = new AtomicLong();
+    private final Map<Long, List<String>> acknowledgedWins = new ConcurrentHashMap<>();
+    private final Map<Long, Integer> undecided = new ConcurrentHashMap<>();
+    private final AtomicLong rounds = new AtomicLong();
+    private final List<Thread> threads = new ArrayList<>();
+    private final CyclicBarrier barrier;
+
+    /** Creates the table through the first endpoint and starts {@code racersPerNode} racers against each endpoint. */
+    static LeaseRace start(List<URI> endpoints, String accessKey, String secret, int racersPerNode) {
+        return new LeaseRace(endpoints, accessKey, secret, racersPerNode);
+    }
+
+    private LeaseRace(List<URI> endpoints, String accessKey, String secret, int racersPerNode) {
+        for (URI endpoint : endpoints) {
+            clients.add(DynamoDbClient.builder().endpointOverride(endpoint).region(Region.US_EAST_1)
+                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secret)))
+                    .httpClient(UrlConnectionHttpClient.builder().socketTimeout(Duration.ofSeconds(15))
+                            .connectionTimeout(Duration.ofSeconds(2)).build())
+                    // one request per attempt: an SDK retry of a write that took effect would read as a lost race
+                    .overrideConfiguration(c -> c.retryPolicy(RetryPolicy.none()).apiCallTimeout(Duration.ofSeconds(20)))
+                    .build());
+        }
+        DynamoDbClient admin = clients.get(0);
+        admin.createTable(b -> b.tableName(TABLE).billingMode(BillingMode.PAY_PER_REQUEST)
+                .keySchema(KeySchemaElement.builder().attributeName("leaseKey").keyType(KeyType.HASH).build())
+                .attributeDefinitions(AttributeDefinition.builder().attributeName("leaseKey").attributeType(ScalarAttributeType.S).build()));
+        admin.putItem(b -> b.tableName(TABLE).item(Map.of("leaseKey", KEY.get("leaseKey"), "c", n(0),
+                "history", AttributeValue.builder().l(List.of()).build())));
+        this.racers = racersPerNode * endpoints.size();
+        this.barrier = new CyclicBarrier(racers, this::nextRound);
+        nextRound();
+        for (int r = 0; r < racers; r++) {
+            int racer = r;
+            Thread t = new Thread(() -> race("racer-" + racer, clients.get(racer % clients.size())), "racer-" + racer);
+            threads.add(t);
+            t.start();
+        }
+    }
+
+    private static AttributeValue n(long v) {
+        return AttributeValue.builder().n(Long.toString(v)).build();
+    }
+
+    /** Between rounds (all racers at the barrier): reads the counter, through any node that answers. */
+    private void nextRound() {
+        for (int attempt = 0; ; attempt++) {
+            DynamoDbClient client = clients.get(attempt % clients.size());
+            try {
+                round.set(Long.parseLong(client.getItem(b -> b.tableName(TABLE).key(KEY).consistentRead(true)).item().get("c").n()));
+                rounds.incrementAndGet();
+                return;
+            } catch (RuntimeException unavailable) {
+                if (attempt > 100) throw unavailable;
+                sleep(200);
+            }
+        }
+    }
+
+    private void race(String name, DynamoDbClient client) {
+        try {
+            while (!stop.get()) {
+                barrier.await(120, TimeUnit.SECONDS);
+                long c = round.get();
+                try {
+                    client.updateItem(b -> b.tableName(TABLE).key(KEY)
+                            .conditionExpression("c = :c")
+                            .updateExpression("SET c = :next, #h = list_append(#h, :me)")
+                            .expressionAttributeNames(Map.of("#h", "history"))
+                            .expressionAttributeValues(Map.of(":c", n(c), ":next", n(c + 1),
+                                    ":me", AttributeValue.builder().l(AttributeValue.builder().s(name).build()).build())));
+                    acknowledgedWins.computeIfAbsent(c, k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(name);
+                } catch (ConditionalCheckFailedException lost) {
+                    // another racer won this round
+                } catch (RuntimeException unknown) {
+                    undecided.merge(c, 1, Integer::sum);
+                }
+                barrier.await(120, TimeUnit.SECONDS);
+            }
+        } catch (java.util.concurrent.BrokenBarrierException | java.util.concurrent.TimeoutException | InterruptedException e) {
+            if (!stop.get()) throw new IllegalStateException(name + " lost its barrier", e);
+        }
+    }
+
+    /** Stops the racers after their current round and checks the race; returns a one-line summary. */
+    String stopAndVerify() throws InterruptedException {
+        stop.set(true);
+        for (Thread t : threads) {
+            t.join(TimeUnit.SECONDS.toMillis(150));
+            assertFalse(t.isAlive(), t.getName() + " did not stop");
+        }
+        Map<String, AttributeValue> item = clients.get(0).getItem(b -> b.tableName(TABLE).key(KEY).consistentRead(true)).item();
+        long finalCount = Long.parseLong(item.get("c").n());
+        List<String> history = item.get("history").l().stream().map(AttributeValue::s).toList();
+        assertEquals(finalCount, history.size(), "one history entry per move of the counter");
+        for (Map.Entry<Long, List<String>> e : acknowledgedWins.entrySet()) {
+            assertEquals(1, e.getValue().size(), "round at counter " + e.getKey() + " had two acknowledged winners: " + e.getValue());
+            assertTrue(e.getKey() < history.size(), "an acknowledged win at counter " + e.getKey() + " is missing from the item");
+            assertEquals(e.getValue().get(0), history.get(e.getKey().intValue()), "the acknowledged winner at counter " + e.getKey());
+        }
+        for (long c = 0; c < finalCount; c++) {
+            if (!undecided.containsKey(c)) {
+                assertTrue(acknowledgedWins.containsKey(c), "round at counter " + c + " had a definite answer from everyone but no winner");
+            }
+        }
+        clients.forEach(DynamoDbClient::close);
+        return String.format("lease race: %d racers on %d nodes, %d rounds, counter %d, %d acknowledged wins, "
+                        + "%d rounds with undecided requests (node down), 0 double wins, 0 lost wins",
+                racers, clients.size(), rounds.get() - 1, finalCount, acknowledgedWins.size(), undecided.size());
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -43,12 +43,16 @@ final class LeaseRace {
     private final List<DynamoDbClient> clients = new ArrayList<>();
     private final int racers;
     private final AtomicBoolean stop = new AtomicBoolean();
+    private volatile boolean finished;
     private final AtomicLong round = new AtomicLong();
     private final Map<Long, List<String>> acknowledgedWins = new ConcurrentHashMap<>();
     private final Map<Long, Integer> undecided = new ConcurrentHashMap<>();
     private final AtomicLong rounds = new AtomicLong();
     private final List<Thread> threads = new ArrayList<>();
-    private final CyclicBarrier barrier;
+    /** Racers meet here before a round (the last to arrive reads the counter) and after it. */
+    private final CyclicBarrier roundStart;
+    private final CyclicBarrier roundEnd;
+    private final Map<String, String> failures = new ConcurrentHashMap<>();
 
     /** Creates the table through the first endpoint and starts {@code racersPerNode} racers against each endpoint. */
     static LeaseRace start(List<URI> endpoints, String accessKey, String secret, int racersPerNode) {
@@ -72,8 +76,9 @@ final class LeaseRace {
         admin.putItem(b -> b.tableName(TABLE).item(Map.of("leaseKey", KEY.get("leaseKey"), "c", n(0),
                 "history", AttributeValue.builder().l(List.of()).build())));
         this.racers = racersPerNode * endpoints.size();
-        this.barrier = new CyclicBarrier(racers, this::nextRound);
-        nextRound();
+        this.roundStart = new CyclicBarrier(racers, this::nextRound);
+        // every racer sees the same decision to stop, taken when the last of them ends a round
+        this.roundEnd = new CyclicBarrier(racers, () -> finished = stop.get());
         for (int r = 0; r < racers; r++) {
             int racer = r;
             Thread t = new Thread(() -> race("racer-" + racer, clients.get(racer % clients.size())), "racer-" + racer);
@@ -103,8 +108,8 @@ final class LeaseRace {
 
     private void race(String name, DynamoDbClient client) {
         try {
-            while (!stop.get()) {
-                barrier.await(120, TimeUnit.SECONDS);
+            while (!finished) {
+                roundStart.await(120, TimeUnit.SECONDS);
                 long c = round.get();
                 try {
                     client.updateItem(b -> b.tableName(TABLE).key(KEY)
@@ -118,8 +123,9 @@ final class LeaseRace {
                     // another racer won this round
                 } catch (RuntimeException unknown) {
                     undecided.merge(c, 1, Integer::sum);
+                    failures.putIfAbsent(unknown.getClass().getSimpleName(), String.valueOf(unknown.getMessage()));
                 }
-                barrier.await(120, TimeUnit.SECONDS);
+                roundEnd.await(120, TimeUnit.SECONDS);
             }
         } catch (java.util.concurrent.BrokenBarrierException | java.util.concurrent.TimeoutException | InterruptedException e) {
             if (!stop.get()) throw new IllegalStateException(name + " lost its barrier", e);
@@ -150,7 +156,8 @@ final class LeaseRace {
         clients.forEach(DynamoDbClient::close);
         return String.format("lease race: %d racers on %d nodes, %d rounds, counter %d, %d acknowledged wins, "
                         + "%d rounds with undecided requests (node down), 0 double wins, 0 lost wins",
-                racers, clients.size(), rounds.get() - 1, finalCount, acknowledgedWins.size(), undecided.size());
+                racers, clients.size(), rounds.get(), finalCount, acknowledgedWins.size(), undecided.size())
+                + (failures.isEmpty() ? "" : "; undecided because of " + failures);
     }
 
     private static void sleep(long millis) {

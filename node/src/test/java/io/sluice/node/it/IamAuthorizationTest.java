@@ -169,6 +169,51 @@ class IamAuthorizationTest {
         assertEquals(KeyState.ENABLED, rootKms.describeKey(b -> b.keyId(mine)).keyMetadata().keyState());
     }
 
+    // ---- DynamoDB
+
+    static software.amazon.awssdk.services.dynamodb.DynamoDbClient dynamo(String id, String secret) {
+        return closing(software.amazon.awssdk.services.dynamodb.DynamoDbClient.builder().endpointOverride(node.endpoint())
+                .region(Region.US_EAST_1).credentialsProvider(credentials(id, secret))
+                .httpClient(UrlConnectionHttpClient.create()).build());
+    }
+
+    @Test
+    void aKclWorkerUserMayUseItsLeaseTableAndIndexOnlyAndIsDeniedInDynamoDbsWords() throws Exception {
+        var root = dynamo(node.accessKeyId, node.secretKey);
+        for (String table : List.of("app-leases", "other-app")) {
+            root.createTable(b -> b.tableName(table).billingMode("PAY_PER_REQUEST")
+                    .keySchema(k -> k.attributeName("leaseKey").keyType("HASH"))
+                    .attributeDefinitions(a -> a.attributeName("leaseKey").attributeType("S")));
+        }
+        String tableArn = "arn:aws:dynamodb:us-east-1:" + ACCOUNT + ":table/app-leases";
+        AccessKey key = user("kcl-worker",
+                allow("[\"dynamodb:GetItem\", \"dynamodb:PutItem\", \"dynamodb:UpdateItem\", \"dynamodb:Scan\", \"dynamodb:DescribeTable\"]",
+                        "\"" + tableArn + "\""),
+                allow("\"dynamodb:Query\"", "\"" + tableArn + "/index/*\""));
+        afterARefresh();
+        var worker = dynamo(key.accessKeyId(), key.secretAccessKey());
+        var lease = java.util.Map.of("leaseKey", software.amazon.awssdk.services.dynamodb.model.AttributeValue.builder().s("shardId-0").build());
+        worker.putItem(b -> b.tableName("app-leases").item(lease));
+        assertTrue(worker.getItem(b -> b.tableName("app-leases").key(lease)).hasItem());
+        assertEquals(1, worker.scan(b -> b.tableName("app-leases")).count());
+
+        assertDenied(assertThrows(software.amazon.awssdk.services.dynamodb.model.DynamoDbException.class,
+                        () -> worker.deleteItem(b -> b.tableName("app-leases").key(lease))),
+                "AccessDeniedException", 400, denied("kcl-worker", "dynamodb:DeleteItem", tableArn));
+        assertDenied(assertThrows(software.amazon.awssdk.services.dynamodb.model.DynamoDbException.class,
+                        () -> worker.getItem(b -> b.tableName("other-app").key(lease))),
+                "AccessDeniedException", 400, denied("kcl-worker", "dynamodb:GetItem",
+                        "arn:aws:dynamodb:us-east-1:" + ACCOUNT + ":table/other-app"));
+        assertDenied(assertThrows(software.amazon.awssdk.services.dynamodb.model.DynamoDbException.class,
+                        () -> worker.query(b -> b.tableName("app-leases").keyConditionExpression("leaseKey = :k")
+                                .expressionAttributeValues(java.util.Map.of(":k", lease.get("leaseKey"))))),
+                "AccessDeniedException", 400, denied("kcl-worker", "dynamodb:Query", tableArn));
+        assertDenied(assertThrows(software.amazon.awssdk.services.dynamodb.model.DynamoDbException.class,
+                        () -> worker.listTables()),
+                "AccessDeniedException", 400, denied("kcl-worker", "dynamodb:ListTables", "*"));
+        assertTrue(root.getItem(b -> b.tableName("app-leases").key(lease)).hasItem(), "the denied delete changed nothing");
+    }
+
     // ---- (b) IAM
 
     @Test

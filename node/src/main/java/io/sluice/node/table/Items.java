@@ -90,14 +90,18 @@ final class Items {
         TableSchema.KeyAttribute hashKey = index == null ? schema.hash() : index.hash();
         TableSchema.KeyAttribute rangeKey = index == null ? schema.range() : index.range();
         NavigableMap<Position, Map<String, AttributeValue>> ordered = ordered(schema, index, hashValue);
+        Position start = exclusiveStartKey == null ? null : positionOf(schema, index, exclusiveStartKey);
         if (segment != null) {
             long lo = segment * ItemKey.TOKENS / totalSegments;
             long hi = (segment + 1L) * ItemKey.TOKENS / totalSegments;
+            if (start != null && (start.key().token() < lo || start.key().token() >= hi)) {
+                throw io.sluice.protocol.AwsError.ValidationException.exception("The provided Exclusive start key does not map "
+                        + "to the provided Segment and TotalSegments values.");
+            }
             ordered = ordered.subMap(new Position(ItemKey.bound(lo), null), true, new Position(ItemKey.bound(hi), null), false);
         }
         if (!forward) ordered = ordered.descendingMap();
-        if (exclusiveStartKey != null) {
-            Position start = positionOf(schema, index, exclusiveStartKey);
+        if (start != null) {
             ordered = ordered.tailMap(start, false);
         }
         List<Map<String, AttributeValue>> out = new ArrayList<>();

@@ -425,8 +425,8 @@ public final class TableEntity
                         : Effect().persist(new ItemRemoved(schema.keyPart(current))).thenReply(cmd.replyTo(), s -> StatusReply.success(written));
             }
             return Effect().persist(new ItemPut(next)).thenReply(cmd.replyTo(), s -> StatusReply.success(written));
-        } catch (ApiException e) {
-            return Effect().reply(cmd.replyTo(), StatusReply.error(e));
+        } catch (RuntimeException e) {
+            return Effect().reply(cmd.replyTo(), rejection(e));
         }
     }
 
@@ -465,8 +465,8 @@ public final class TableEntity
             long bytes = item == null ? 0 : AttributeValue.itemSize(item);
             Map<String, AttributeValue> shown = item == null ? null : expressions.projection().map(p -> p.apply(item)).orElse(item);
             return Effect().reply(cmd.replyTo(), StatusReply.success(new Got(shown, bytes)));
-        } catch (ApiException e) {
-            return Effect().reply(cmd.replyTo(), StatusReply.error(e));
+        } catch (RuntimeException e) {
+            return Effect().reply(cmd.replyTo(), rejection(e));
         }
     }
 
@@ -494,8 +494,8 @@ public final class TableEntity
                     expressions.projection().orElse(null), cmd.countOnly());
             return Effect().reply(cmd.replyTo(), StatusReply.success(new ReadPage(page.items(), page.count(),
                     page.scannedCount(), page.lastEvaluatedKey(), page.bytesRead())));
-        } catch (ApiException e) {
-            return Effect().reply(cmd.replyTo(), StatusReply.error(e));
+        } catch (RuntimeException e) {
+            return Effect().reply(cmd.replyTo(), rejection(e));
         }
     }
 
@@ -515,6 +515,16 @@ public final class TableEntity
             }
             return new Erased(failure == null);
         });
+    }
+
+    /**
+     * A request the table refuses: its typed rejection, or, for a failure nobody foresaw, an internal
+     * failure for the caller, while the entity carries on (a crash would restart it and drop what it stashed).
+     */
+    private <T> StatusReply<T> rejection(RuntimeException e) {
+        if (e instanceof ApiException api) return StatusReply.error(api);
+        context.getLog().error("Table {} failed on a request", tableName, e);
+        return StatusReply.error(AwsError.InternalFailure.exception("Internal server error"));
     }
 
     private StatusReply<TableView> tableNotFound() {

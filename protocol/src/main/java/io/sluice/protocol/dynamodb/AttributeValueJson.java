@@ -82,6 +82,16 @@ final class AttributeValueJson {
         public AttributeValue deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
             return read(p);
         }
+
+        /**
+         * A JSON null where a value belongs (in a list, a map, an Item or AttributeValueList) is an empty
+         * value to DynamoDB; left as null it would reach the evaluator.
+         */
+        @Override
+        public AttributeValue getNullValue(DeserializationContext ctx) {
+            throw io.sluice.protocol.AwsError.ValidationException.exception(
+                    "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
+        }
     }
 
     /** Reads one value; the parser is on its START_OBJECT and is left on its END_OBJECT. */

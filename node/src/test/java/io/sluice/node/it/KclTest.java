@@ -13,10 +13,15 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.EncryptionType;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
+import software.amazon.awssdk.services.kinesis.model.Record;
+import software.amazon.awssdk.services.kinesis.model.Shard;
+import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
+import software.amazon.kinesis.common.KinesisClientUtil;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +37,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -135,6 +141,29 @@ class KclTest {
         node.start();
         connect();
         assertEquals(beforeRestart, checkpoints(), "lease checkpoints after a restart of the node");
+    }
+
+    /** The client the KCL documents ({@code KinesisClientUtil}): Netty, HTTP/2 over cleartext (h2c) to Sluice's endpoint. */
+    @Test
+    void theKclsHttp2KinesisClientReadsAShard() throws Exception {
+        node = new TestNode(Clock.systemUTC(), "").start();
+        connect();
+        TestNode.createActive(kinesis, STREAM, SHARDS);
+        put("h2", 8);
+        try (KinesisAsyncClient h2 = KinesisClientUtil.createKinesisAsyncClient(KinesisAsyncClient.builder()
+                .endpointOverride(node.endpoint()).region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(node.accessKeyId, node.secretKey)))
+                .overrideConfiguration(c -> c.apiCallTimeout(Duration.ofSeconds(20))))) {
+            List<String> shards = h2.listShards(b -> b.streamName(STREAM)).get(30, TimeUnit.SECONDS).shards().stream()
+                    .map(Shard::shardId).toList();
+            assertEquals(SHARDS, shards.size());
+            Acked first = acked.get(0);
+            String iterator = h2.getShardIterator(b -> b.streamName(STREAM).shardId(first.shardId())
+                    .shardIteratorType(ShardIteratorType.TRIM_HORIZON)).get(30, TimeUnit.SECONDS).shardIterator();
+            List<Record> records = h2.getRecords(b -> b.shardIterator(iterator)).get(30, TimeUnit.SECONDS).records();
+            assertTrue(records.stream().anyMatch(r -> r.sequenceNumber().equals(first.sequenceNumber())),
+                    "GetRecords over HTTP/2 returns " + first);
+        }
     }
 
     // --- the stream --------------------------------------------------------------------------------------

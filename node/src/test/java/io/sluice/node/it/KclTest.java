@@ -24,6 +24,7 @@ import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
 import software.amazon.kinesis.common.KinesisClientUtil;
 
 import java.math.BigInteger;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,7 +55,8 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class KclTest {
     static final String STREAM = "kcl-orders";
-    static final String APPLICATION = "kcl-orders-app";
+    /** Unique per run: the KCL's tables are named after it, and a DynamoDB given with -Dkcl.dynamodb-endpoint may outlive the run. */
+    static final String APPLICATION = "kcl-orders-" + Long.toHexString(System.nanoTime());
     static final int SHARDS = 4;
 
     private TestNode node;
@@ -172,7 +174,9 @@ class KclTest {
         if (kinesis != null) kinesis.close();
         if (dynamo != null) dynamo.close();
         kinesis = node.kinesisClient();
-        dynamo = DynamoDbClient.builder().endpointOverride(node.endpoint()).region(Region.US_EAST_1)
+        dynamo = DynamoDbClient.builder()
+                .endpointOverride(URI.create(System.getProperty("kcl.dynamodb-endpoint", node.endpoint().toString())))
+                .region(Region.US_EAST_1)
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(node.accessKeyId, node.secretKey)))
                 .httpClient(UrlConnectionHttpClient.builder().socketTimeout(Duration.ofSeconds(30)).build())
                 .build();

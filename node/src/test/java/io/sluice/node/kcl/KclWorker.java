@@ -5,14 +5,20 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.Protocol;
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.cloudwatch.CloudWatchAsyncClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
+import software.amazon.awssdk.services.dynamodb.model.BillingMode;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClientBuilder;
 import software.amazon.kinesis.common.ConfigsBuilder;
 import software.amazon.kinesis.common.InitialPositionInStream;
 import software.amazon.kinesis.common.InitialPositionInStreamExtended;
 import software.amazon.kinesis.common.KinesisClientUtil;
+import software.amazon.kinesis.common.DdbTableConfig;
+import software.amazon.kinesis.coordinator.CoordinatorConfig;
 import software.amazon.kinesis.coordinator.Scheduler;
 import software.amazon.kinesis.leases.LeaseManagementConfig;
 import software.amazon.kinesis.metrics.MetricsConfig;
@@ -22,6 +28,7 @@ import software.amazon.kinesis.retrieval.polling.PollingConfig;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -43,11 +50,29 @@ public final class KclWorker {
     /** Exit status when the scheduler stopped by itself, e.g. after its initialization attempts all failed. */
     static final int SCHEDULER_STOPPED = 3;
 
-    record Settings(URI endpoint, String stream, String application, String workerId, Path log, long failoverMillis) {
+    /**
+     * Where and how to run. Two switches exist to try one half of Sluice before the other is served:
+     * {@code kcl.dynamodb-endpoint} sends the DynamoDB calls elsewhere (a reference implementation, say), and
+     * {@code kcl.kinesis-http1=true} replaces the documented HTTP/2 Kinesis client with an HTTP/1.1 one;
+     * {@code kcl.provisioned-tables=true} creates the KCL's tables with provisioned capacity, for a DynamoDB
+     * that has no on-demand indexes.
+     */
+    record Settings(URI endpoint, URI dynamoDbEndpoint, boolean kinesisHttp1, boolean provisionedTables, String stream,
+                    String application, String workerId, Path log, long failoverMillis) {
+        static final Set<String> SWITCHES = Set.of(
+                "kcl.dynamodb-endpoint", "kcl.kinesis-http1", "kcl.provisioned-tables", "kcl.failover-millis");
+
         static Settings fromSystemProperties() {
-            return new Settings(URI.create(required("kcl.endpoint")), required("kcl.stream"), required("kcl.application"),
+            URI endpoint = URI.create(required("kcl.endpoint"));
+            return new Settings(endpoint, URI.create(System.getProperty("kcl.dynamodb-endpoint", endpoint.toString())),
+                    Boolean.getBoolean("kcl.kinesis-http1"), Boolean.getBoolean("kcl.provisioned-tables"),
+                    required("kcl.stream"), required("kcl.application"),
                     required("kcl.worker"), Path.of(required("kcl.log")),
                     Long.parseLong(System.getProperty("kcl.failover-millis", "5000")));
+        }
+
+        static boolean isSwitch(String systemProperty) {
+            return SWITCHES.contains(systemProperty);
         }
 
         private static String required(String name) {
@@ -63,11 +88,14 @@ public final class KclWorker {
         Settings settings = Settings.fromSystemProperties();
         AwsCredentialsProvider credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create(
                 System.getenv("AWS_ACCESS_KEY_ID"), System.getenv("AWS_SECRET_ACCESS_KEY")));
-        KinesisAsyncClient kinesis = KinesisClientUtil.createKinesisAsyncClient(KinesisAsyncClient.builder()
+        KinesisAsyncClientBuilder kinesisBuilder = KinesisAsyncClient.builder()
                 .endpointOverride(settings.endpoint()).region(Region.US_EAST_1).credentialsProvider(credentials)
-                .overrideConfiguration(c -> c.addExecutionInterceptor(new CallLog())));
+                .overrideConfiguration(c -> c.addExecutionInterceptor(new CallLog()));
+        KinesisAsyncClient kinesis = settings.kinesisHttp1()
+                ? kinesisBuilder.httpClientBuilder(NettyNioAsyncHttpClient.builder().protocol(Protocol.HTTP1_1)).build()
+                : KinesisClientUtil.createKinesisAsyncClient(kinesisBuilder);
         DynamoDbAsyncClient dynamo = DynamoDbAsyncClient.builder()
-                .endpointOverride(settings.endpoint()).region(Region.US_EAST_1).credentialsProvider(credentials)
+                .endpointOverride(settings.dynamoDbEndpoint()).region(Region.US_EAST_1).credentialsProvider(credentials)
                 .overrideConfiguration(c -> c.addExecutionInterceptor(new CallLog()))
                 .build();
         // required by ConfigsBuilder; pointed at Sluice too so that nothing could ever reach AWS
@@ -80,8 +108,8 @@ public final class KclWorker {
                 settings.workerId(), RecordingProcessor.factory(processed));
         Scheduler scheduler = new Scheduler(
                 configs.checkpointConfig(),
-                configs.coordinatorConfig(),
-                leaseManagement(configs, settings.failoverMillis()),
+                coordinator(configs, settings.provisionedTables()),
+                leaseManagement(configs, settings),
                 configs.lifecycleConfig(),
                 metrics(configs),
                 configs.processorConfig(),
@@ -97,8 +125,7 @@ public final class KclWorker {
             }
         }, "kcl-worker-shutdown"));
 
-        log.info("KCL worker {} starting on {} (stream {}, application {})", settings.workerId(), settings.endpoint(),
-                settings.stream(), settings.application());
+        log.info("KCL worker {} starting: {}", settings.workerId(), settings);
         scheduler.run(); // returns when the scheduler shuts down
         if (!stopping.get()) {
             log.error("KCL worker {}: the scheduler stopped by itself", settings.workerId());
@@ -111,7 +138,8 @@ public final class KclWorker {
      * every {@code failoverMillis / 2} (at least a second), and a worker whose metrics are two reports old is dead.
      * Worker metrics are off: off EC2 the KCL would probe the instance-metadata endpoint for each worker.
      */
-    private static LeaseManagementConfig leaseManagement(ConfigsBuilder configs, long failoverMillis) {
+    private static LeaseManagementConfig leaseManagement(ConfigsBuilder configs, Settings settings) {
+        long failoverMillis = settings.failoverMillis();
         LeaseManagementConfig lease = configs.leaseManagementConfig()
                 .failoverTimeMillis(failoverMillis)
                 .leaseAssignmentIntervalMillis(Math.max(1000L, failoverMillis / 2))
@@ -119,7 +147,21 @@ public final class KclWorker {
         lease.workerUtilizationAwareAssignmentConfig()
                 .disableWorkerMetrics(true)
                 .workerMetricsReporterFreqInMillis(2000L);
+        if (settings.provisionedTables()) {
+            lease.billingMode(BillingMode.PROVISIONED);
+            provisioned(lease.workerUtilizationAwareAssignmentConfig().workerMetricsTableConfig());
+        }
         return lease;
+    }
+
+    private static CoordinatorConfig coordinator(ConfigsBuilder configs, boolean provisionedTables) {
+        CoordinatorConfig coordinator = configs.coordinatorConfig();
+        if (provisionedTables) provisioned(coordinator.coordinatorStateTableConfig());
+        return coordinator;
+    }
+
+    private static void provisioned(DdbTableConfig table) {
+        table.billingMode(BillingMode.PROVISIONED).readCapacity(10).writeCapacity(10);
     }
 
     private static MetricsConfig metrics(ConfigsBuilder configs) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -30,11 +31,14 @@ public final class WorkerProcess implements AutoCloseable {
         Path processed = dir.resolve(workerId + ".processed");
         Path output = dir.resolve(workerId + ".log");
         String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC",
-                "-cp", testClassPath(),
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-cp", testClassPath(),
                 "-Dkcl.endpoint=" + endpoint, "-Dkcl.stream=" + stream, "-Dkcl.application=" + application,
-                "-Dkcl.worker=" + workerId, "-Dkcl.log=" + processed,
-                KclWorker.class.getName());
+                "-Dkcl.worker=" + workerId, "-Dkcl.log=" + processed));
+        // the worker's switches (see KclWorker.Settings), given to the test run as -Dkcl.…=…
+        System.getProperties().stringPropertyNames().stream().filter(KclWorker.Settings::isSwitch).sorted()
+                .forEach(name -> command.add("-D" + name + "=" + System.getProperty(name)));
+        command.add(KclWorker.class.getName());
+        ProcessBuilder pb = new ProcessBuilder(command);
         // credentials through the environment, not the command line that any process may read
         pb.environment().put("AWS_ACCESS_KEY_ID", accessKeyId);
         pb.environment().put("AWS_SECRET_ACCESS_KEY", secretKey);

@@ -68,10 +68,10 @@ public final class WorkerProcess implements AutoCloseable {
         return ProcessedLog.read(processedLog);
     }
 
-    /** The last lines of the worker's own log, for an assertion message. */
+    /** The last lines of the worker's own log, stack frames left out, for an assertion message. */
     public String tail(int lines) {
         try {
-            List<String> all = Files.readAllLines(output);
+            List<String> all = Files.readAllLines(output).stream().filter(l -> !l.stripLeading().startsWith("at ")).toList();
             return workerId + (process.isAlive() ? " (running)" : " (exited " + process.exitValue() + ")") + ":\n"
                     + String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
         } catch (IOException e) {

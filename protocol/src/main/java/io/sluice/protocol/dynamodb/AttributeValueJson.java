@@ -87,6 +87,12 @@ final class AttributeValueJson {
          * A JSON null where a value belongs (in a list, a map, an Item or AttributeValueList) is an empty
          * value to DynamoDB; left as null it would reach the evaluator.
          */
+        /** An absent member (ExpectedAttributeValue without a Value) is simply absent. */
+        @Override
+        public Object getAbsentValue(DeserializationContext ctx) {
+            return null;
+        }
+
         @Override
         public AttributeValue getNullValue(DeserializationContext ctx) {
             throw io.sluice.protocol.AwsError.ValidationException.exception(

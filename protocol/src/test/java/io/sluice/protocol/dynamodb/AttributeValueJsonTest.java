@@ -20,6 +20,20 @@ import static io.sluice.protocol.dynamodb.AttributeValue.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 class AttributeValueJsonTest {
+    @Test
+    void anAbsentValueIsAbsentButAJsonNullWhereAValueBelongsIsRefused() {
+        DynamoDb.PutItemRequest put = WireFormat.JSON_1_0.read(("{\"TableName\":\"t\",\"Item\":{\"k\":{\"S\":\"x\"}},"
+                + "\"Expected\":{\"k\":{\"Exists\":false}}}").getBytes(StandardCharsets.UTF_8), DynamoDb.PutItemRequest.class);
+        assertNull(put.expected().get("k").value(), "ExpectedAttributeValue without Value, as the KCL sends it");
+        assertEquals(Boolean.FALSE, put.expected().get("k").exists());
+        for (String body : List.of("{\"Item\":{\"k\":null}}",
+                "{\"Expected\":{\"k\":{\"ComparisonOperator\":\"EQ\",\"AttributeValueList\":[null]}}}")) {
+            ApiException e = assertThrows(ApiException.class,
+                    () -> WireFormat.JSON_1_0.read(body.getBytes(StandardCharsets.UTF_8), DynamoDb.PutItemRequest.class), body);
+            assertEquals(AwsError.ValidationException, e.error(), body);
+        }
+    }
+
     /** A request body as the wire mapper reads it: PascalCase member names. */
     record PutItem(String tableName, Map<String, AttributeValue> item) {}
 

@@ -106,9 +106,9 @@ class KclTest {
         WorkerProcess a = startWorker(dir, "worker-a");
         WorkerProcess b = startWorker(dir, "worker-b");
 
-        await(Duration.ofSeconds(120), "both workers process every record written before they started",
+        double firstPass = await(Duration.ofSeconds(120), "both workers process every record written before they started",
                 () -> missing(events(a, b)).isEmpty());
-        await(Duration.ofSeconds(90), "the leader balances the four leases over both workers, which process them",
+        double balanced = await(Duration.ofSeconds(90), "the leader balances the four leases over both workers, which process them",
                 () -> owners().size() == SHARDS && processesItsLeases(a) && processesItsLeases(b));
 
         // a dead leader is only replaced after its 2-minute lock expires: kill the other one, whose leases
@@ -137,7 +137,7 @@ class KclTest {
         Map<String, String> checkpointsAtKill = checkpoints();
         int survivorLinesAtKill = survivor.events().size();
 
-        await(Duration.ofSeconds(60), "the survivor owns every lease",
+        double takeover = await(Duration.ofSeconds(60), "the survivor owns every lease",
                 () -> owners().size() == SHARDS && owners().values().stream().allMatch(survivor.workerId::equals));
         sleep(2000);
         producing.set(false);
@@ -160,6 +160,10 @@ class KclTest {
         node.start();
         connect();
         assertEquals(beforeRestart, checkpoints(), "lease checkpoints after a restart of the node");
+        System.out.printf("KCL 3.1.3, two workers, %d encrypted shards: the first %d records processed %.1f s after the workers "
+                        + "started; leases balanced %.1f s later; the killed worker's leases taken over %.1f s after SIGKILL; "
+                        + "%d records processed in all, none missing, in order per shard; checkpoints unchanged across a node restart%n",
+                SHARDS, 200, firstPass, balanced, takeover, events(a, b).stream().filter(e -> e instanceof Processed).count());
     }
 
     /** The client the KCL documents ({@code KinesisClientUtil}): Netty, HTTP/2 over cleartext (h2c) to Sluice's endpoint. */
@@ -379,16 +383,19 @@ class KclTest {
     // --- waiting -------------------------------------------------------------------------------------------
 
     /** Polls until the condition holds; fails with the workers' logs if the deadline passes or a worker dies. */
-    private void await(Duration timeout, String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+    /** @return the seconds it took */
+    private double await(Duration timeout, String what, BooleanSupplier condition) {
+        long start = System.nanoTime();
+        long deadline = start + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            if (holds(condition)) return;
+            if (holds(condition)) return (System.nanoTime() - start) / 1e9;
             for (WorkerProcess w : workers) {
                 if (!w.isAlive() && !killed(w)) fail(what + ": " + w.workerId + " died\n" + w.tail(60));
             }
             sleep(500);
         }
         fail(what + ": not within " + timeout + "\n" + diagnostics().get());
+        return -1;
     }
 
     /** A condition that reads the KCL's tables fails with an SDK error while they do not exist yet: not yet. */

@@ -276,6 +276,20 @@ class DynamoDbCliTest {
                 + "\"leaseOwner\":{\"S\":\"worker-a\"}}"), deleted.get("Attributes"));
         assertFalse(ok(cli, "dynamodb", "get-item", "--table-name", table, "--key", key, "--consistent-read").has("Item"));
 
+        // every type as the CLI writes it: v2 reads a B given in JSON as base64, v1 as text (which it then encodes);
+        // numbers come back in DynamoDB's canonical form
+        JsonNode consumed = ok(cli, "dynamodb", "put-item", "--table-name", table, "--return-consumed-capacity", "TOTAL",
+                "--item", "{\"leaseKey\":{\"S\":\"types\"},\"b\":{\"B\":\"AAH/\"},\"bs\":{\"BS\":[\"AQ==\"]},"
+                        + "\"n\":{\"N\":\"01.50\"},\"ns\":{\"NS\":[\"-0.0100\"]},\"m\":{\"M\":{\"x\":{\"L\":[{\"NULL\":true},"
+                        + "{\"BOOL\":false},{\"SS\":[\"a\"]}]}}}}");
+        assertEquals(table, consumed.get("ConsumedCapacity").get("TableName").asText());
+        assertEquals(1.0, consumed.get("ConsumedCapacity").get("CapacityUnits").asDouble(), consumed.toString());
+        boolean v1 = version.equals("v1");
+        assertEquals(json.readTree("{\"leaseKey\":{\"S\":\"types\"},\"b\":{\"B\":\"" + (v1 ? "QUFILw==" : "AAH/") + "\"},"
+                        + "\"bs\":{\"BS\":[\"" + (v1 ? "QVE9PQ==" : "AQ==") + "\"]},\"n\":{\"N\":\"1.5\"},\"ns\":{\"NS\":[\"-0.01\"]},"
+                        + "\"m\":{\"M\":{\"x\":{\"L\":[{\"NULL\":true},{\"BOOL\":false},{\"SS\":[\"a\"]}]}}}}"),
+                ok(cli, "dynamodb", "get-item", "--table-name", table, "--key", "{\"leaseKey\":{\"S\":\"types\"}}").get("Item"));
+
         String missing = refused(version, "ResourceNotFoundException", "GetItem", "dynamodb", "get-item",
                 "--table-name", table + "-missing", "--key", key);
         assertTrue(missing.startsWith("Requested resource not found"), missing);
@@ -339,8 +353,14 @@ class DynamoDbCliTest {
         assertEquals(10, scanned.size(), scanned.toString());
         assertEquals(every, new TreeSet<>(scanned));
 
-        List<String> segmented = keys(ok(cli, "dynamodb", "scan", "--table-name", table, "--segment", "0", "--total-segments", "2")
-                .get("Items"));
+        JsonNode segment0 = ok(cli, "dynamodb", "scan", "--table-name", table, "--segment", "0", "--total-segments", "2",
+                "--projection-expression", "h, r");
+        for (JsonNode item : segment0.get("Items")) {
+            Set<String> attributes = new HashSet<>();
+            item.fieldNames().forEachRemaining(attributes::add);
+            assertEquals(Set.of("h", "r"), attributes, "projected: " + item);
+        }
+        List<String> segmented = keys(segment0.get("Items"));
         segmented.addAll(keys(ok(cli, "dynamodb", "scan", "--table-name", table, "--segment", "1", "--total-segments", "2",
                 "--page-size", "2").get("Items")));
         assertEquals(10, segmented.size(), segmented.toString());
@@ -368,6 +388,11 @@ class DynamoDbCliTest {
                 "--expression-attribute-values", "{\":o\":{\"S\":\"worker-a\"}}");
         assertEquals(List.of("0", "30", "60", "90"), strings(owned.get("Items"), "r", "N"));
         assertEquals(4, owned.get("Count").asInt(), owned.toString());
+        JsonNode counted = ok(cli, "dynamodb", "query", "--table-name", table, "--index-name", "owner-index", "--select", "COUNT",
+                "--key-condition-expression", "#o = :o", "--expression-attribute-names", "{\"#o\":\"owner\"}",
+                "--expression-attribute-values", "{\":o\":{\"S\":\"worker-b\"}}");
+        assertEquals(6, counted.get("Count").asInt(), counted.toString());
+        assertFalse(counted.has("Items"), counted.toString());
 
         String missedKey = refused(version, "ValidationException", "Query", "dynamodb", "query", "--table-name", table,
                 "--key-condition-expression", "r = :r", "--expression-attribute-values", "{\":r\":{\"N\":\"10\"}}");

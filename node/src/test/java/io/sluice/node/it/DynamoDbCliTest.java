@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -290,6 +292,10 @@ class DynamoDbCliTest {
                         + "\"m\":{\"M\":{\"x\":{\"L\":[{\"NULL\":true},{\"BOOL\":false},{\"SS\":[\"a\"]}]}}}}"),
                 ok(cli, "dynamodb", "get-item", "--table-name", table, "--key", "{\"leaseKey\":{\"S\":\"types\"}}").get("Item"));
 
+        if (onSluice()) {   // dynalite takes any ReturnValues here
+            assertEquals("Return values set to invalid value", refused(version, "ValidationException", "DeleteItem",
+                    "dynamodb", "delete-item", "--table-name", table, "--key", key, "--return-values", "ALL_NEW"));
+        }
         String missing = refused(version, "ResourceNotFoundException", "GetItem", "dynamodb", "get-item",
                 "--table-name", table + "-missing", "--key", key);
         assertTrue(missing.startsWith("Requested resource not found"), missing);
@@ -403,6 +409,31 @@ class DynamoDbCliTest {
         String noIndex = refused(version, "ValidationException", "Scan", "dynamodb", "scan", "--table-name", table,
                 "--index-name", "no-such-index");
         assertEquals("The table does not have the specified index: no-such-index", noIndex);
+        ok(cli, "dynamodb", "delete-table", "--table-name", table);
+    }
+
+    /**
+     * UPDATED_OLD and UPDATED_NEW return what the update expression's paths reach, not the whole top-level
+     * attributes holding them (as dynalite does too). Sluice returns the whole of {@code m}: the update of
+     * {@code m.y} comes back with {@code m.x}.
+     */
+    @Test
+    @Disabled("Sluice returns the whole top-level attribute for UPDATED_OLD/UPDATED_NEW of a nested path")
+    void returnsOnlyTheUpdatedPathsOfANestedUpdate() throws Exception {
+        String cli = AwsCliTest.anyCli();
+        String table = unique("cli-paths", "any");
+        createLeaseTable(cli, table);
+        String key = "{\"leaseKey\":{\"S\":\"p\"}}";
+        ok(cli, "dynamodb", "put-item", "--table-name", table,
+                "--item", "{\"leaseKey\":{\"S\":\"p\"},\"m\":{\"M\":{\"x\":{\"N\":\"1\"},\"y\":{\"N\":\"2\"}}},\"o\":{\"S\":\"o\"}}");
+        JsonNode updatedNew = ok(cli, "dynamodb", "update-item", "--table-name", table, "--key", key,
+                "--update-expression", "SET m.y = :v", "--expression-attribute-values", "{\":v\":{\"N\":\"3\"}}",
+                "--return-values", "UPDATED_NEW");
+        assertEquals(json.readTree("{\"m\":{\"M\":{\"y\":{\"N\":\"3\"}}}}"), updatedNew.get("Attributes"));
+        JsonNode updatedOld = ok(cli, "dynamodb", "update-item", "--table-name", table, "--key", key,
+                "--update-expression", "SET m.y = :v", "--expression-attribute-values", "{\":v\":{\"N\":\"4\"}}",
+                "--return-values", "UPDATED_OLD");
+        assertEquals(json.readTree("{\"m\":{\"M\":{\"y\":{\"N\":\"3\"}}}}"), updatedOld.get("Attributes"));
         ok(cli, "dynamodb", "delete-table", "--table-name", table);
     }
 

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# bench.sh: run one KinesisBench scenario against a running Sluice (or any Kinesis endpoint).
+# bench.sh: run one KinesisBench scenario against a running Sluice (or any Kinesis endpoint), or, after
+# the word dynamodb, one DynamoDbBench scenario (or any DynamoDB endpoint).
 #
 #   load-tests/bench.sh put-records -Dconcurrency=8 -Dduration=20
 #   load-tests/bench.sh put-record  -Dconcurrency=32
 #   load-tests/bench.sh propagation -Dduration=30 -Dpoll=50
+#   load-tests/bench.sh dynamodb get-item -Dconcurrency=8 -Dduration=30
+#   load-tests/bench.sh dynamodb update-item-conditional -Dendpoint=http://127.0.0.1:4612   # dynalite
 #
-# -D... and -X... arguments go to the JVM (KinesisBench reads its parameters as system properties);
-# anything else goes to KinesisBench (the scenario, or --key=value). See load-tests/README.md.
+# -D... and -X... arguments go to the JVM (the benches read their parameters as system properties);
+# anything else goes to the bench (the scenario, or --key=value). See load-tests/README.md.
 #
 # Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY when both are set, otherwise the root
 # credentials that `deploy/local/sluice up` wrote to $SLUICE_DATA_DIR/root-credentials (default <repo>/data).
@@ -36,7 +39,12 @@ fi
 # sluice-protocol comes from the local Maven repository (mvn -B -q install -DskipTests -pl protocol -am)
 CLASSES=$HERE/target/classes
 CP_FILE=$HERE/target/runtime.classpath
-MAIN_CLASS=$CLASSES/io/sluice/loadtest/KinesisBench.class
+BENCH=KinesisBench
+if [[ "${1:-}" == dynamodb ]]; then
+    BENCH=DynamoDbBench
+    shift
+fi
+MAIN_CLASS=$CLASSES/io/sluice/loadtest/$BENCH.class
 if [[ ! -f "$MAIN_CLASS" || ! -f "$CP_FILE" \
       || -n "$(find "$HERE/src" "$HERE/pom.xml" -newer "$MAIN_CLASS" -print -quit)" ]]; then
     echo "bench.sh: building load-tests" >&2
@@ -61,4 +69,4 @@ done
 
 # shellcheck disable=SC2086  # BENCH_JAVA_OPTS is a list of options
 exec "$JAVA" ${BENCH_JAVA_OPTS:-} "${jvm[@]+"${jvm[@]}"}" -cp "$CLASSES:$(cat "$CP_FILE")" \
-    io.sluice.loadtest.KinesisBench "${prog[@]+"${prog[@]}"}"
+    "io.sluice.loadtest.$BENCH" "${prog[@]+"${prog[@]}"}"

@@ -1,29 +1,32 @@
 #!/usr/bin/env bash
-# emulator.sh: run a third-party Kinesis emulator on 127.0.0.1, to load-test it side by side with Sluice.
+# emulator.sh: run a third-party Kinesis or DynamoDB emulator on 127.0.0.1, to load-test it side by side with Sluice.
 #
-#   load-tests/emulator.sh start kinesis-mock|kinesalite [--port N] [--dir D] [--fresh]
-#   load-tests/emulator.sh stop  kinesis-mock|kinesalite
-#   load-tests/emulator.sh status [kinesis-mock|kinesalite]
+#   load-tests/emulator.sh start kinesis-mock|kinesalite|dynalite [--port N] [--dir D] [--fresh]
+#   load-tests/emulator.sh stop  kinesis-mock|kinesalite|dynalite
+#   load-tests/emulator.sh status [kinesis-mock|kinesalite|dynalite]
 #
 # start installs the npm package on first use (pinned version, into load-tests/target/emulators/<name>),
 # starts it in the background with its pid file and log (<name>.pid, <name>.log) in that directory,
 # waits until it answers HTTP and prints the endpoint URL on stdout (everything else goes to stderr):
 #
 #   load-tests/bench.sh put-records -Dendpoint=$(load-tests/emulator.sh start kinesalite)
+#   load-tests/bench.sh dynamodb get-item -Dendpoint=$(load-tests/emulator.sh start dynalite)
 #
 # kinesis-mock (npm kinesis-local): plain HTTP on --port (default 4610); its HTTPS listener, which
 #   cannot be turned off, gets a free port from the kernel. In memory, unless --dir is given: then its
 #   state is written to D/kinesis-data.json every 5 s and read back on start.
 # kinesalite: HTTP on --port (default 4611), LevelDB in D/leveldb (default D: <that directory>/data).
-# --fresh deletes the emulator's data in D (D/leveldb, D/kinesis-data.json) before starting.
+# dynalite (DynamoDB): HTTP on --port (default 4612), in memory unless --dir is given: then LevelDB in
+#   D/dynalite-leveldb. Table create/delete/update delays are 10 ms, like the stream delays below.
+# --fresh deletes the emulator's data in D (D/leveldb, D/kinesis-data.json, D/dynalite-leveldb) before starting.
 #
-# Both emulators bind every interface on their own; a preloaded module (loopback.cjs, written next to
-# the log) makes them listen on 127.0.0.1 only. Stream create/delete/update delays are 10 ms and the
-# shard limits are raised; neither emulator enforces per-shard throughput limits (no
-# ProvisionedThroughputExceededException) to begin with. kinesis-mock's variables (SHARD_LIMIT, CREATE_STREAM_DURATION,
+# The Kinesis emulators bind every interface on their own (dynalite is told --host 127.0.0.1); a
+# preloaded module (loopback.cjs, written next to the log) makes them listen on 127.0.0.1 only.
+# Stream create/delete/update delays are 10 ms and the shard limits are raised; neither Kinesis emulator
+# enforces per-shard throughput limits (no ProvisionedThroughputExceededException) to begin with. kinesis-mock's variables (SHARD_LIMIT, CREATE_STREAM_DURATION,
 # LOG_LEVEL, ...) set in the environment win over the values set here.
 #
-# Needs node (18 or later; tested with 20), npm and curl on PATH.
+# Needs node (18 or later, dynalite 20 or later; tested with 20), npm and curl on PATH.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -45,30 +48,34 @@ package_of() {
     case $1 in
         kinesis-mock) echo kinesis-local ;;
         kinesalite) echo kinesalite ;;
-        *) die "unknown emulator '$1': kinesis-mock or kinesalite" ;;
+        dynalite) echo dynalite ;;
+        *) die "unknown emulator '$1': kinesis-mock, kinesalite or dynalite" ;;
     esac
 }
 version_of() {
     case $1 in
         kinesis-mock) echo 0.6.2 ;;
         kinesalite) echo 3.3.3 ;;
+        dynalite) echo 4.0.0 ;;
     esac
 }
 default_port() {
     case $1 in
         kinesis-mock) echo 4610 ;;
         kinesalite) echo 4611 ;;
+        dynalite) echo 4612 ;;
     esac
 }
 
 need_tools() {
-    local t
+    local name=$1 t
     for t in node npm curl; do
         command -v "$t" >/dev/null 2>&1 || die "$t not found on PATH"
     done
-    local major
+    local major least=18
+    [[ "$name" == dynalite ]] && least=20
     major=$(node -p 'process.versions.node.split(".")[0]')
-    ((major >= 18)) || die "node $(node --version) is too old: the emulators need Node 18 or later"
+    ((major >= least)) || die "node $(node --version) is too old: $name needs Node $least or later"
 }
 
 # pid of the running emulator, or nothing (also cleans up a stale pid file)
@@ -87,7 +94,8 @@ running_pid() {
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# any HTTP answer counts: an unsigned ListStreams gets 400 MissingAuthenticationTokenException from both
+# any HTTP answer counts: an unsigned ListStreams gets 400 MissingAuthenticationTokenException from the
+# Kinesis emulators, and 400 UnknownOperationException from dynalite
 answers() {
     local code
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -X POST "http://127.0.0.1:$1/" \
@@ -114,6 +122,11 @@ install() {
         # LevelDB comes as a prebuilt N-API addon inside the leveldown package (linux-x64 and others)
         node -e "require('$home/node_modules/leveldown')" 2>>"$log" \
             || die "kinesalite's leveldown does not load on this machine (no prebuilt addon?): see $log"
+    fi
+    if [[ "$name" == dynalite ]]; then
+        # its LevelDB (used with --dir) is classic-level's prebuilt addon; in memory it needs none
+        node -e "require('$home/node_modules/classic-level')" 2>>"$log" \
+            || say "emulator.sh: dynalite's classic-level does not load here (see $log): only in-memory runs will work"
     fi
 }
 
@@ -153,7 +166,7 @@ cmd_start() {
             *) die "unknown argument '$1'" ;;
         esac
     done
-    need_tools
+    need_tools "$name"
     local home=$BASE/$name pid
     pid=$(running_pid "$name")
     if [[ -n "$pid" ]]; then
@@ -170,7 +183,7 @@ cmd_start() {
     local persist=1
     if [[ -z "$dir" ]]; then
         dir=$home/data
-        [[ "$name" == kinesis-mock ]] && persist=0
+        [[ "$name" == kinesis-mock || "$name" == dynalite ]] && persist=0
     fi
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd -P)
@@ -179,6 +192,7 @@ cmd_start() {
         case $name in
             kinesis-mock) data=$dir/kinesis-data.json ;;
             kinesalite) data=$dir/leveldb ;;
+            dynalite) data=$dir/dynalite-leveldb ;;
         esac
         say "emulator.sh: deleting $data"
         rm -rf "$data"
@@ -218,6 +232,13 @@ cmd_start() {
             cmd=(node --require "$home/loopback.cjs" "$main" --port "$port" --path "$dir/leveldb"
                  --createStreamMs "${DELAY%ms}" --deleteStreamMs "${DELAY%ms}" --updateStreamMs "${DELAY%ms}"
                  --shardLimit 100000)
+            ;;
+        dynalite)
+            main=$home/node_modules/dynalite/cli.js
+            envs=()
+            cmd=(node --require "$home/loopback.cjs" "$main" --host 127.0.0.1 --port "$port"
+                 --createTableMs "${DELAY%ms}" --deleteTableMs "${DELAY%ms}" --updateTableMs "${DELAY%ms}")
+            if [[ $persist == 1 ]]; then cmd+=(--path "$dir/dynalite-leveldb"); fi
             ;;
     esac
 
@@ -273,7 +294,7 @@ cmd_stop() {
 
 cmd_status() {
     local names=("$@") name pid
-    ((${#names[@]})) || names=(kinesis-mock kinesalite)
+    ((${#names[@]})) || names=(kinesis-mock kinesalite dynalite)
     for name in "${names[@]}"; do
         package_of "$name" >/dev/null
         pid=$(running_pid "$name")

@@ -126,7 +126,7 @@ public final class KinesisBench {
                 "put-records c=%d b=%d size=%d shards=%d d=%ds: %.0f records/s, %.1f MiB/s, %.0f req/s, %s, "
                         + "failures=%d%s, client-cpu=%.2f cores%n",
                 concurrency, batch, size, shards, r.seconds(), r.records / r.elapsed, r.records * (double) size / r.elapsed / (1 << 20),
-                r.requests / r.elapsed, latencies(r.samples), r.failedRequests, r.failureDetail(), r.clientCores);
+                r.requests / r.elapsed, LatencySamples.summary(r.samples), r.failedRequests, r.failureDetail(), r.clientCores);
     }
 
     /** 32 (by default) callers looping PutRecord of one S-byte record with a random partition key. */
@@ -141,7 +141,7 @@ public final class KinesisBench {
         System.out.printf(Locale.ROOT,
                 "put-record c=%d size=%d shards=%d d=%ds: %.0f req/s, %.1f MiB/s, %s, failures=%d%s, client-cpu=%.2f cores%n",
                 concurrency, size, shards, r.seconds(), r.requests / r.elapsed, r.records * (double) size / r.elapsed / (1 << 20),
-                latencies(r.samples), r.failedRequests, r.failureDetail(), r.clientCores);
+                LatencySamples.summary(r.samples), r.failedRequests, r.failureDetail(), r.clientCores);
     }
 
     private interface BodyMaker {
@@ -243,7 +243,7 @@ public final class KinesisBench {
         final long end;
         final long maxRequests;
         final AtomicLong permits;
-        final LongList samples = new LongList();
+        final LatencySamples samples = new LatencySamples();
         final Map<String, Long> errors = new HashMap<>();
         long requests;
         long records;
@@ -421,7 +421,7 @@ public final class KinesisBench {
         // put nor its timestamp (no coordinated omission); the timestamp is taken just before sending
         AtomicInteger inFlight = new AtomicInteger();
         AtomicInteger nextSeq = new AtomicInteger();
-        LongList putLatencies = new LongList();
+        LatencySamples putLatencies = new LatencySamples();
         ScheduledExecutorService producer = Executors.newSingleThreadScheduledExecutor();
         String partitionKey = "propagation-" + Long.toHexString(runId);
         producer.scheduleAtFixedRate(() -> {
@@ -509,7 +509,8 @@ public final class KinesisBench {
                 "propagation shards=%d interval=%dms poll=%dms size=%d d=%ds: sent=%d acked=%d seen=%d missing=%d dup=%d, "
                         + "delay p50=%dms p99=%dms max=%dms, put %s, getrecords=%d (%d empty), errors=%s, client-cpu=%.2f cores%n",
                 shards, intervalMs, pollMs, size, windowMs / 1000, sent, ackedCount, seenCount, missing, duplicates.get(),
-                percentile(sorted, 0.50), percentile(sorted, 0.99), n == 0 ? 0 : sorted[n - 1], latencies(puts),
+                LatencySamples.percentile(sorted, 0.50), LatencySamples.percentile(sorted, 0.99), n == 0 ? 0 : sorted[n - 1],
+                LatencySamples.summary(puts),
                 getCalls.get(), emptyGets.get(), new TreeMap<>(errors), cpu / (double) Math.max(1, windowEnd - wallStart));
     }
 
@@ -563,39 +564,9 @@ public final class KinesisBench {
 
     // ---------------------------------------------------------------- numbers
 
-    private static String latencies(long[] sortedNanos) {
-        if (sortedNanos.length == 0) {
-            return "p50=- p99=- max=-";
-        }
-        return String.format(Locale.ROOT, "p50=%.1fms p99=%.1fms max=%.0fms", percentile(sortedNanos, 0.50) / 1e6,
-                percentile(sortedNanos, 0.99) / 1e6, sortedNanos[sortedNanos.length - 1] / 1e6);
-    }
-
-    // nearest rank: the smallest sample with at least p of all samples at or below it
-    private static long percentile(long[] sorted, double p) {
-        if (sorted.length == 0) {
-            return 0;
-        }
-        int rank = (int) Math.ceil(p * sorted.length);
-        return sorted[Math.max(0, Math.min(sorted.length, rank) - 1)];
-    }
-
     private static long processCpuNanos() {
         java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
         return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : 0;
-    }
-
-    /** Every sample is kept (runs are bounded), appended without boxing. */
-    private static final class LongList {
-        long[] values = new long[1024];
-        int size;
-
-        void add(long v) {
-            if (size == values.length) {
-                values = Arrays.copyOf(values, size * 2);
-            }
-            values[size++] = v;
-        }
     }
 
     // ---------------------------------------------------------------- parameters

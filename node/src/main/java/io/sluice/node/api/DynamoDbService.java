@@ -419,7 +419,8 @@ public final class DynamoDbService {
     }
 
     private CompletionStage<?> putItem(Caller caller, PutItemRequest r, String arn) {
-        new Validation().required("item", r.item()).oneOf("returnValues", r.returnValues(), List.of("NONE", "ALL_OLD")).check();
+        new Validation().required("item", r.item()).oneOf("returnValues", r.returnValues(), RETURN_VALUES).check();
+        requireAtMostOld(r.returnValues());
         ExpressionRequest expressions = new ExpressionRequest(r.conditionExpression(), null, null, null, null,
                 r.expressionAttributeNames(), r.expressionAttributeValues(), r.expected(), null, null, null,
                 r.conditionalOperator(), null);
@@ -428,8 +429,7 @@ public final class DynamoDbService {
     }
 
     private CompletionStage<?> updateItem(Caller caller, UpdateItemRequest r, String arn) {
-        new Validation().required("key", r.key())
-                .oneOf("returnValues", r.returnValues(), List.of("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")).check();
+        new Validation().required("key", r.key()).oneOf("returnValues", r.returnValues(), RETURN_VALUES).check();
         ExpressionRequest expressions = new ExpressionRequest(r.conditionExpression(), r.updateExpression(), null, null, null,
                 r.expressionAttributeNames(), r.expressionAttributeValues(), r.expected(), r.attributeUpdates(), null, null,
                 r.conditionalOperator(), null);
@@ -438,7 +438,8 @@ public final class DynamoDbService {
     }
 
     private CompletionStage<?> deleteItem(Caller caller, DeleteItemRequest r, String arn) {
-        new Validation().required("key", r.key()).oneOf("returnValues", r.returnValues(), List.of("NONE", "ALL_OLD")).check();
+        new Validation().required("key", r.key()).oneOf("returnValues", r.returnValues(), RETURN_VALUES).check();
+        requireAtMostOld(r.returnValues());
         ExpressionRequest expressions = new ExpressionRequest(r.conditionExpression(), null, null, null, null,
                 r.expressionAttributeNames(), r.expressionAttributeValues(), r.expected(), null, null, null,
                 r.conditionalOperator(), null);
@@ -447,6 +448,14 @@ public final class DynamoDbService {
     }
 
     private static final List<String> CAPACITY = List.of("INDEXES", "TOTAL", "NONE");
+    private static final List<String> RETURN_VALUES = List.of("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW");
+
+    /** PutItem and DeleteItem can return only the old item; the rest of the enum passes the shape check and is refused so. */
+    private static void requireAtMostOld(String returnValues) {
+        if (returnValues != null && !returnValues.equals("NONE") && !returnValues.equals("ALL_OLD")) {
+            throw AwsError.ValidationException.exception("Return values set to invalid value");
+        }
+    }
 
     /** PutItem, UpdateItem and DeleteItem: one command to the table; a failed condition is ConditionalCheckFailedException. */
     private CompletionStage<?> write(String tableName, Expressions.Kind kind, Map<String, AttributeValue> keyOrItem,

@@ -9,6 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,13 +125,19 @@ class AwsCliTest {
     public record Result(int exit, String out, String err) {}
 
     static Result aws(String cli, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(cli, "--endpoint-url", node.endpoint().toString(), "--output", "json"));
+        return aws(node.endpoint(), node.accessKeyId, node.secretKey, cli, args);
+    }
+
+    /** Runs the CLI against an endpoint with these credentials, from an empty home (no profile, no pager), JSON out. */
+    static Result aws(URI endpoint, String accessKeyId, String secretKey, String cli, String... args)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(cli, "--endpoint-url", endpoint.toString(), "--output", "json"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         Path home = Files.createTempDirectory("aws-home");
         Map<String, String> env = pb.environment();
-        env.put("AWS_ACCESS_KEY_ID", node.accessKeyId);
-        env.put("AWS_SECRET_ACCESS_KEY", node.secretKey);
+        env.put("AWS_ACCESS_KEY_ID", accessKeyId);
+        env.put("AWS_SECRET_ACCESS_KEY", secretKey);
         env.put("AWS_DEFAULT_REGION", "us-east-1");
         env.put("AWS_CONFIG_FILE", home.resolve("config").toString());
         env.put("AWS_SHARED_CREDENTIALS_FILE", home.resolve("credentials").toString());

@@ -396,28 +396,24 @@ public final class TableEntity
                 return Effect().reply(cmd.replyTo(), StatusReply.success(new Written(wantsItem ? current : null, true, 0)));
             }
             Map<String, AttributeValue> next;
-            Set<String> changed;
+            Expressions.Projection touched = item -> item;
             switch (cmd.kind()) {
                 case PUT -> {
                     next = cmd.keyOrItem();
-                    changed = next.keySet();
                     requireSize(next, "Item size has exceeded the maximum allowed size");
                 }
                 case UPDATE -> {
                     Map<String, AttributeValue> base = current != null ? current : new LinkedHashMap<>(cmd.keyOrItem());
                     Expressions.Updated updated = expressions.update().map(u -> u.apply(base))
-                            .orElse(new Expressions.Updated(base, Set.of()));
+                            .orElse(Expressions.Updated.none(base));
                     next = updated.item();
-                    changed = updated.changed();
+                    touched = updated.touched();
                     schema.keyOfItem(next);
                     requireSize(next, "Item size to update has exceeded the maximum allowed size");
                 }
-                default -> {
-                    next = null;
-                    changed = current == null ? Set.of() : current.keySet();
-                }
+                default -> next = null;
             }
-            Map<String, AttributeValue> returned = returnValues(cmd.returnValues(), current, next, changed);
+            Map<String, AttributeValue> returned = returnValues(cmd.returnValues(), current, next, touched);
             long bytes = Math.max(current == null ? 0 : AttributeValue.itemSize(current), next == null ? 0 : AttributeValue.itemSize(next));
             Written written = new Written(returned, false, bytes);
             if (next == null) {
@@ -436,26 +432,21 @@ public final class TableEntity
         }
     }
 
-    /** What ReturnValues asks back: nothing, the old or new item, or only the attributes the update touched. */
+    /** What ReturnValues asks back: nothing, the old or new item, or only the paths the update acted on. */
     private static Map<String, AttributeValue> returnValues(String returnValues, Map<String, AttributeValue> before,
-                                                            Map<String, AttributeValue> after, Set<String> changed) {
+                                                            Map<String, AttributeValue> after, Expressions.Projection touched) {
         if (returnValues == null) return null;
         return switch (returnValues) {
             case "ALL_OLD" -> before;
             case "ALL_NEW" -> after;
-            case "UPDATED_OLD" -> only(before, changed);
-            case "UPDATED_NEW" -> only(after, changed);
+            case "UPDATED_OLD" -> nonEmpty(before == null ? null : touched.apply(before));
+            case "UPDATED_NEW" -> nonEmpty(after == null ? null : touched.apply(after));
             default -> null;
         };
     }
 
-    private static Map<String, AttributeValue> only(Map<String, AttributeValue> item, Set<String> names) {
-        if (item == null) return null;
-        Map<String, AttributeValue> out = new LinkedHashMap<>();
-        for (String name : names) {
-            if (item.containsKey(name)) out.put(name, item.get(name));
-        }
-        return out.isEmpty() ? null : out;
+    private static Map<String, AttributeValue> nonEmpty(Map<String, AttributeValue> attributes) {
+        return attributes == null || attributes.isEmpty() ? null : attributes;
     }
 
     private ReplyEffect<Event, State> onGet(Active state, Get cmd) {

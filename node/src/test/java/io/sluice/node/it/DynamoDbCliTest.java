@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -418,7 +417,6 @@ class DynamoDbCliTest {
      * {@code m.y} comes back with {@code m.x}.
      */
     @Test
-    @Disabled("Sluice returns the whole top-level attribute for UPDATED_OLD/UPDATED_NEW of a nested path")
     void returnsOnlyTheUpdatedPathsOfANestedUpdate() throws Exception {
         String cli = AwsCliTest.anyCli();
         String table = unique("cli-paths", "any");

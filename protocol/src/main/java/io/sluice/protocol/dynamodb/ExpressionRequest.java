@@ -21,11 +21,16 @@ public record ExpressionRequest(String conditionExpression, String updateExpress
                                 String conditionalOperator,
                                 List<String> attributesToGet) {
 
-    /** Legacy {@code Expected} entry: {@code Exists}/{@code Value}, or {@code ComparisonOperator} + {@code AttributeValueList}. */
+    /**
+     * Legacy {@code Expected} entry: {@code Exists}/{@code Value}, or {@code ComparisonOperator} + {@code AttributeValueList}.
+     * An absent Value is left out when the entry crosses the cluster: a JSON null where a value belongs is refused.
+     */
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
     public record ExpectedAttributeValue(AttributeValue value, Boolean exists, String comparisonOperator,
                                          List<AttributeValue> attributeValueList) {}
 
-    /** Legacy {@code AttributeUpdates} entry: {@code Action} PUT (default), ADD or DELETE. */
+    /** Legacy {@code AttributeUpdates} entry: {@code Action} PUT (default), ADD or DELETE; an absent Value is left out. */
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
     public record AttributeValueUpdate(AttributeValue value, String action) {}
 
     /** Legacy {@code KeyConditions}, {@code ScanFilter} and {@code QueryFilter} entry. */

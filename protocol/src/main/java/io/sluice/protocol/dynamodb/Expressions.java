@@ -70,8 +70,17 @@ public final class Expressions {
         Updated apply(Map<String, AttributeValue> item);
     }
 
-    /** @param changed the top-level attribute names the update set, added to, deleted from or removed */
-    public record Updated(Map<String, AttributeValue> item, Set<String> changed) {}
+    /**
+     * @param changed the top-level attribute names the update set, added to, deleted from or removed
+     * @param touched the paths the update acted on, as a projection: what ReturnValues UPDATED_OLD and
+     *                UPDATED_NEW answer of the item before and after ({@code SET m.y = :v} answers {@code m.y} only)
+     */
+    public record Updated(Map<String, AttributeValue> item, Set<String> changed, Projection touched) {
+        /** An update that changed nothing. */
+        public static Updated none(Map<String, AttributeValue> item) {
+            return new Updated(item, Set.of(), any -> Map.of());
+        }
+    }
 
     @FunctionalInterface
     public interface Projection {

@@ -135,7 +135,7 @@ record UpdatePlan(List<Action> actions) implements Expressions.ItemUpdate {
         // removing from a list shifts what follows: the highest index goes first
         removals.sort(UpdatePlan::comparePathsDescending);
         for (DocumentPath path : removals) path.remove(result);
-        return new Expressions.Updated(result, Set.copyOf(changed));
+        return new Expressions.Updated(result, Set.copyOf(changed), new Projector(actions.stream().map(Action::path).toList()));
     }
 
     private static int comparePathsDescending(DocumentPath a, DocumentPath b) {

@@ -214,13 +214,18 @@ class AwsJsonProtocolRouteTest {
 
     /** Asserts the AWS JSON error shape in the response's own format and returns its message. */
     static String error(HttpResponse<byte[]> r, String contentType, int status, AwsError type) throws Exception {
+        return error(r, contentType, status, type.wireName());
+    }
+
+    /** @param type the error's name as the body and x-amzn-ErrorType spell it (DynamoDB's carry a namespace) */
+    static String error(HttpResponse<byte[]> r, String contentType, int status, String type) throws Exception {
         String shown = contentType.equals(CBOR) ? cbor.readTree(r.body()).toString() : new String(r.body(), StandardCharsets.UTF_8);
         assertEquals(status, r.statusCode(), shown);
         assertEquals(contentType, r.headers().firstValue("Content-Type").orElse(""), shown);
-        assertEquals(type.wireName(), r.headers().firstValue("x-amzn-ErrorType").orElse(""), shown);
+        assertEquals(type, r.headers().firstValue("x-amzn-ErrorType").orElse(""), shown);
         JsonNode body = contentType.equals(CBOR) ? cbor.readTree(r.body()) : json.readTree(r.body());
         assertEquals(Set.of("__type", "message"), fieldNames(body), shown);
-        assertEquals(type.wireName(), body.get("__type").asText(), shown);
+        assertEquals(type, body.get("__type").asText(), shown);
         assertTrue(body.get("message").isTextual(), shown);
         return body.get("message").asText();
     }
@@ -388,8 +393,9 @@ class AwsJsonProtocolRouteTest {
         // served by Kinesis, but not declared in this table
         assertEquals("Unknown operation Kinesis_20131202.PutRecords.",
                 error(post("Kinesis_20131202.PutRecords", JSON, utf8("{}")), JSON, 400, AwsError.UnknownOperationException));
-        assertEquals("Unknown operation DynamoDB_20120810.ListTables.",
-                error(post("DynamoDB_20120810.ListTables", JSON, utf8("{}")), JSON, 400, AwsError.UnknownOperationException));
+        // a DynamoDB target is answered in DynamoDB's words: its error names carry the service's namespace
+        assertEquals("Unknown operation DynamoDB_20120810.ListTables.", error(post("DynamoDB_20120810.ListTables", JSON, utf8("{}")),
+                JSON, 400, "com.amazonaws.dynamodb.v20120810#UnknownOperationException"));
         assertEquals("Unknown operation PutRecord.",
                 error(post("PutRecord", JSON, utf8("{}")), JSON, 400, AwsError.UnknownOperationException));
         assertEquals("Missing X-Amz-Target header.", error(post(null, JSON,

@@ -73,22 +73,9 @@ public final class DynamoDbBench {
     }
 
     public static void main(String[] argv) throws Exception {
-        String scenario = null;
-        Map<String, String> args = new HashMap<>();
-        for (String a : argv) {
-            String kv = a.startsWith("--") ? a.substring(2) : a.startsWith("-D") ? a.substring(2) : a;
-            int eq = kv.indexOf('=');
-            if (eq > 0) {
-                args.put(kv.substring(0, eq), kv.substring(eq + 1));
-            } else if (scenario == null && !a.startsWith("-")) {
-                scenario = a;
-            } else {
-                usage("unexpected argument " + a);
-            }
-        }
-        if (scenario == null) {
-            usage("no scenario");
-        }
+        BenchArgs line = BenchArgs.parse(argv, DynamoDbBench::usage);
+        String scenario = line.scenario();
+        Map<String, String> args = line.values();
         DynamoDbBench bench;
         try {
             bench = new DynamoDbBench(args);

@@ -27,4 +27,32 @@ record BenchArgs(String scenario, Map<String, String> values) {
         }
         return new BenchArgs(scenario, values);
     }
+
+    /** A parameter from the command line, else the system property of that name, else the fallback. */
+    String str(String key, String fallback) {
+        String v = values.get(key);
+        if (v == null) {
+            v = System.getProperty(key);
+        }
+        return v == null || v.isBlank() ? fallback : v.trim();
+    }
+
+    /** A whole-number parameter; anything else is an IllegalArgumentException naming it. */
+    long num(String key, long fallback) {
+        String v = str(key, null);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a whole number, not " + v);
+        }
+    }
+
+    /** This process's CPU time, for the client-cpu a bench reports beside its numbers. */
+    static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : 0;
+    }
 }

@@ -22,7 +22,6 @@ import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 import software.amazon.awssdk.services.dynamodb.model.TableDescription;
 import software.amazon.awssdk.services.dynamodb.model.TableStatus;
 
-import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,22 +46,22 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class DynamoDbBench {
     private static final String KEY = "leaseKey";
 
-    private final Map<String, String> args;
+    private final BenchArgs args;
     private final DynamoDbClient ddb;
     private final URI endpoint;
 
-    private DynamoDbBench(Map<String, String> args) {
+    private DynamoDbBench(BenchArgs args) {
         this.args = args;
-        this.endpoint = URI.create(str("endpoint", "http://127.0.0.1:4567"));
+        this.endpoint = URI.create(args.str("endpoint", "http://127.0.0.1:4567"));
         String accessKeyId = System.getenv("AWS_ACCESS_KEY_ID");
         String secretKey = System.getenv("AWS_SECRET_ACCESS_KEY");
         if (accessKeyId == null || secretKey == null) {
             throw new IllegalArgumentException("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set");
         }
-        int concurrency = (int) num("concurrency", 8);
-        Duration timeout = Duration.ofSeconds(num("timeout", 30));
+        int concurrency = (int) args.num("concurrency", 8);
+        Duration timeout = Duration.ofSeconds(args.num("timeout", 30));
         this.ddb = DynamoDbClient.builder().endpointOverride(endpoint)
-                .region(Region.of(str("region", KinesisClient.defaultRegion())))
+                .region(Region.of(args.str("region", KinesisClient.defaultRegion())))
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKeyId, secretKey)))
                 // one pooled keep-alive connection per caller, as KinesisBench has
                 .httpClient(Apache5HttpClient.builder().maxConnections(concurrency + 2).build())
@@ -74,10 +73,9 @@ public final class DynamoDbBench {
     public static void main(String[] argv) throws Exception {
         BenchArgs line = BenchArgs.parse(argv, DynamoDbBench::usage);
         String scenario = line.scenario();
-        Map<String, String> args = line.values();
         DynamoDbBench bench;
         try {
-            bench = new DynamoDbBench(args);
+            bench = new DynamoDbBench(line);
         } catch (IllegalArgumentException e) {
             usage(e.getMessage());
             return;
@@ -110,9 +108,9 @@ public final class DynamoDbBench {
 
     /** C callers, each looping GetItem of a random one of {@code items} items of {@code size} bytes. */
     private void getItem() throws Exception {
-        int items = (int) num("items", 100);
-        int size = (int) num("size", 256);
-        boolean consistent = Boolean.parseBoolean(str("consistent", "false"));
+        int items = (int) args.num("items", 100);
+        int size = (int) args.num("size", 256);
+        boolean consistent = Boolean.parseBoolean(args.str("consistent", "false"));
         String table = ensureTable();
         AttributeValue payload = payload(size);
         for (int i = 0; i < items; i++) {
@@ -132,8 +130,8 @@ public final class DynamoDbBench {
 
     /** C callers, each looping PutItem (no condition) over a random one of {@code items} keys, {@code size} bytes each. */
     private void putItem() throws Exception {
-        int items = (int) num("items", 100);
-        int size = (int) num("size", 256);
+        int items = (int) args.num("items", 100);
+        int size = (int) args.num("size", 256);
         String table = ensureTable();
         AttributeValue payload = payload(size);
         Run run = runCallers(caller -> () -> {
@@ -150,10 +148,10 @@ public final class DynamoDbBench {
      * then reads its counter back (a GetItem, reported apart) and goes on from there.
      */
     private void updateItemConditional() throws Exception {
-        int size = (int) num("size", 256);
+        int size = (int) args.num("size", 256);
         String table = ensureTable();
         AttributeValue payload = payload(size);
-        int concurrency = (int) num("concurrency", 8);
+        int concurrency = (int) args.num("concurrency", 8);
         for (int i = 0; i < concurrency; i++) {
             int k = i;
             ddb.putItem(b -> b.tableName(table).item(Map.of(KEY, s(leaseKey(k)), "leaseCounter", n(0),
@@ -272,10 +270,10 @@ public final class DynamoDbBench {
      * warm-up are made but not counted (JIT compilation and connection set-up on both sides).
      */
     private Run runCallers(Loop loop) throws Exception {
-        int concurrency = (int) num("concurrency", 8);
-        long warmupNanos = TimeUnit.SECONDS.toNanos(num("warmup", 5));
-        long windowNanos = TimeUnit.SECONDS.toNanos(num("duration", 20));
-        long maxRequests = num("maxRequests", 2_000_000);
+        int concurrency = (int) args.num("concurrency", 8);
+        long warmupNanos = TimeUnit.SECONDS.toNanos(args.num("warmup", 5));
+        long windowNanos = TimeUnit.SECONDS.toNanos(args.num("duration", 20));
+        long maxRequests = args.num("maxRequests", 2_000_000);
         AtomicLong permits = new AtomicLong();
         long start = System.nanoTime();
         long measureStart = start + warmupNanos;
@@ -291,12 +289,12 @@ public final class DynamoDbBench {
         }
         threads.forEach(Thread::start);
         Thread.sleep(TimeUnit.NANOSECONDS.toMillis(warmupNanos));
-        long cpuStart = processCpuNanos();
+        long cpuStart = BenchArgs.processCpuNanos();
         for (Thread t : threads) {
             t.join();
         }
         long stopped = System.nanoTime();
-        long cpu = processCpuNanos() - cpuStart;
+        long cpu = BenchArgs.processCpuNanos() - cpuStart;
         Map<String, Stats> merged = new TreeMap<>();
         for (Caller c : callers) {
             if (c.failure != null) {
@@ -337,7 +335,7 @@ public final class DynamoDbBench {
 
     /** The run's table (hash key leaseKey, S, on demand, as the KCL's lease table), created when missing. */
     private String ensureTable() throws InterruptedException {
-        String table = str("table", "bench-dynamodb");
+        String table = args.str("table", "bench-dynamodb");
         TableDescription t;
         try {
             t = ddb.describeTable(b -> b.tableName(table)).table();
@@ -352,7 +350,7 @@ public final class DynamoDbBench {
             throw new IllegalArgumentException("table " + table + " exists with another key schema " + t.keySchema()
                     + "; name another with -Dtable");
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(num("timeout", 30));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(args.num("timeout", 30));
         while (t.tableStatus() != TableStatus.ACTIVE) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("table " + table + " not ACTIVE in time: " + t.tableStatus());
@@ -391,30 +389,8 @@ public final class DynamoDbBench {
 
     // ---------------------------------------------------------------- numbers
 
-    private static long processCpuNanos() {
-        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
-        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : 0;
-    }
 
     // ---------------------------------------------------------------- parameters
 
-    private String str(String key, String fallback) {
-        String v = args.get(key);
-        if (v == null) {
-            v = System.getProperty(key);
-        }
-        return v == null || v.isBlank() ? fallback : v.trim();
-    }
 
-    private long num(String key, long fallback) {
-        String v = str(key, null);
-        if (v == null) {
-            return fallback;
-        }
-        try {
-            return Long.parseLong(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be a whole number, not " + v);
-        }
-    }
 }

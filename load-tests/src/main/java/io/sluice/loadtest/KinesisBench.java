@@ -9,7 +9,6 @@ import io.sluice.protocol.sigv4.SigV4;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,25 +45,24 @@ public final class KinesisBench {
 
     private static final ObjectMapper JSON = KinesisClient.JSON;
 
-    private final Map<String, String> args;
+    private final BenchArgs args;
     private final KinesisClient kinesis;
     private final HttpClient client;
 
-    private KinesisBench(Map<String, String> args) {
+    private KinesisBench(BenchArgs args) {
         this.args = args;
-        this.kinesis = new KinesisClient(URI.create(str("endpoint", "http://127.0.0.1:4567")),
-                str("region", KinesisClient.defaultRegion()), System.getenv("AWS_ACCESS_KEY_ID"),
-                System.getenv("AWS_SECRET_ACCESS_KEY"), Duration.ofSeconds(num("timeout", 30)));
+        this.kinesis = new KinesisClient(URI.create(args.str("endpoint", "http://127.0.0.1:4567")),
+                args.str("region", KinesisClient.defaultRegion()), System.getenv("AWS_ACCESS_KEY_ID"),
+                System.getenv("AWS_SECRET_ACCESS_KEY"), Duration.ofSeconds(args.num("timeout", 30)));
         this.client = kinesis.http();
     }
 
     public static void main(String[] argv) throws Exception {
         BenchArgs line = BenchArgs.parse(argv, KinesisBench::usage);
         String scenario = line.scenario();
-        Map<String, String> args = line.values();
         KinesisBench bench;
         try {
-            bench = new KinesisBench(args);
+            bench = new KinesisBench(line);
         } catch (IllegalArgumentException e) {
             usage(e.getMessage());
             return;
@@ -101,11 +99,11 @@ public final class KinesisBench {
 
     /** C callers, each looping PutRecords of B records of S bytes with random partition keys. */
     private void putRecords() throws Exception {
-        int concurrency = (int) num("concurrency", 8);
-        int batch = (int) num("batch", 100);
-        int size = (int) num("size", 1024);
-        int shards = (int) num("shards", 4);
-        String stream = str("stream", "bench-put-records");
+        int concurrency = (int) args.num("concurrency", 8);
+        int batch = (int) args.num("batch", 100);
+        int size = (int) args.num("size", 1024);
+        int shards = (int) args.num("shards", 4);
+        String stream = args.str("stream", "bench-put-records");
         kinesis.ensureStream(stream, shards, kmsKeyId());
         RunResult r = runCallers(concurrency, (rnd, data) -> putRecordsBody(stream, batch, data, rnd),
                 "PutRecords", batch, size);
@@ -118,10 +116,10 @@ public final class KinesisBench {
 
     /** 32 (by default) callers looping PutRecord of one S-byte record with a random partition key. */
     private void putRecord() throws Exception {
-        int concurrency = (int) num("concurrency", 32);
-        int size = (int) num("size", 1024);
-        int shards = (int) num("shards", 4);
-        String stream = str("stream", "bench-put-record");
+        int concurrency = (int) args.num("concurrency", 32);
+        int size = (int) args.num("size", 1024);
+        int shards = (int) args.num("shards", 4);
+        String stream = args.str("stream", "bench-put-record");
         kinesis.ensureStream(stream, shards, kmsKeyId());
         RunResult r = runCallers(concurrency, (rnd, data) -> putRecordBody(stream, data, randomKey(rnd)),
                 "PutRecord", 1, size);
@@ -166,9 +164,9 @@ public final class KinesisBench {
      */
     private RunResult runCallers(int concurrency, BodyMaker maker, String operation, int recordsPerRequest,
                                  int size) throws Exception {
-        long warmupNanos = TimeUnit.SECONDS.toNanos(num("warmup", 5));
-        long windowNanos = TimeUnit.SECONDS.toNanos(num("duration", 20));
-        long maxRequests = num("maxRequests", 2_000_000);
+        long warmupNanos = TimeUnit.SECONDS.toNanos(args.num("warmup", 5));
+        long windowNanos = TimeUnit.SECONDS.toNanos(args.num("duration", 20));
+        long maxRequests = args.num("maxRequests", 2_000_000);
         AtomicLong permits = new AtomicLong();
         long start = System.nanoTime();
         long measureStart = start + warmupNanos;
@@ -183,12 +181,12 @@ public final class KinesisBench {
             t.start();
         }
         Thread.sleep(TimeUnit.NANOSECONDS.toMillis(warmupNanos));
-        long cpuStart = processCpuNanos();
+        long cpuStart = BenchArgs.processCpuNanos();
         for (Thread t : threads) {
             t.join();
         }
         long stopped = System.nanoTime();
-        long cpu = processCpuNanos() - cpuStart;
+        long cpu = BenchArgs.processCpuNanos() - cpuStart;
 
         RunResult r = new RunResult();
         int n = 0;
@@ -316,18 +314,18 @@ public final class KinesisBench {
      * from LATEST; reports the delay from just before the put was sent until a consumer held the record.
      */
     private void propagation() throws Exception {
-        int shards = (int) num("shards", 1);
-        int size = Math.max(24, (int) num("size", 1024));
-        long intervalMs = Math.max(1, num("interval", 10));
-        long pollMs = num("poll", 50);
-        long warmupMs = TimeUnit.SECONDS.toMillis(num("warmup", 5));
-        long windowMs = TimeUnit.SECONDS.toMillis(num("duration", 20));
-        long drainMs = TimeUnit.SECONDS.toMillis(num("drain", 5));
-        String stream = str("stream", "bench-propagation");
+        int shards = (int) args.num("shards", 1);
+        int size = Math.max(24, (int) args.num("size", 1024));
+        long intervalMs = Math.max(1, args.num("interval", 10));
+        long pollMs = args.num("poll", 50);
+        long warmupMs = TimeUnit.SECONDS.toMillis(args.num("warmup", 5));
+        long windowMs = TimeUnit.SECONDS.toMillis(args.num("duration", 20));
+        long drainMs = TimeUnit.SECONDS.toMillis(args.num("drain", 5));
+        String stream = args.str("stream", "bench-propagation");
         kinesis.ensureStream(stream, shards, kmsKeyId());
 
         // bounded by time, and by count through the fixed rate; the arrays below are sized for that count
-        int capacity = (int) Math.min(num("maxRequests", 2_000_000), (warmupMs + windowMs) / Math.max(1, intervalMs) + 1);
+        int capacity = (int) Math.min(args.num("maxRequests", 2_000_000), (warmupMs + windowMs) / Math.max(1, intervalMs) + 1);
         long[] sentAt = new long[capacity];          // millis; 0 = not sent
         AtomicIntegerArray acked = new AtomicIntegerArray(capacity);
         AtomicIntegerArray seen = new AtomicIntegerArray(capacity);
@@ -347,7 +345,7 @@ public final class KinesisBench {
         }
 
         long measureStartMs = System.currentTimeMillis() + warmupMs;
-        long cpuStart = processCpuNanos();
+        long cpuStart = BenchArgs.processCpuNanos();
         long wallStart = System.nanoTime();
         AtomicBoolean stop = new AtomicBoolean();
         List<Thread> consumers = new ArrayList<>();
@@ -453,7 +451,7 @@ public final class KinesisBench {
         producer.awaitTermination(10, TimeUnit.SECONDS);
         long windowEnd = System.nanoTime();
         // let the last puts land and the consumers catch up, then stop them
-        long drainUntil = System.currentTimeMillis() + TimeUnit.SECONDS.toMillis(num("timeout", 30));
+        long drainUntil = System.currentTimeMillis() + TimeUnit.SECONDS.toMillis(args.num("timeout", 30));
         while (inFlight.get() > 0 && System.currentTimeMillis() < drainUntil) {
             Thread.sleep(10);
         }
@@ -464,9 +462,9 @@ public final class KinesisBench {
         }
         stop.set(true);
         for (Thread t : consumers) {
-            t.join(TimeUnit.SECONDS.toMillis(num("timeout", 30)) + 1000);
+            t.join(TimeUnit.SECONDS.toMillis(args.num("timeout", 30)) + 1000);
         }
-        long cpu = processCpuNanos() - cpuStart;
+        long cpu = BenchArgs.processCpuNanos() - cpuStart;
 
         int sent = 0, ackedCount = 0, seenCount = 0, missing = 0, n = 0;
         long[] measured = new long[sentTotal];
@@ -551,35 +549,13 @@ public final class KinesisBench {
 
     // ---------------------------------------------------------------- numbers
 
-    private static long processCpuNanos() {
-        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
-        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : 0;
-    }
 
     // ---------------------------------------------------------------- parameters
 
-    private String str(String key, String fallback) {
-        String v = args.get(key);
-        if (v == null) {
-            v = System.getProperty(key);
-        }
-        return v == null || v.isBlank() ? fallback : v.trim();
-    }
 
     /** {@code encryption=kms} (with {@code keyId}, default alias/aws/kinesis) or none. */
     private String kmsKeyId() {
-        return str("encryption", "none").equalsIgnoreCase("kms") ? str("keyId", "alias/aws/kinesis") : null;
+        return args.str("encryption", "none").equalsIgnoreCase("kms") ? args.str("keyId", "alias/aws/kinesis") : null;
     }
 
-    private long num(String key, long fallback) {
-        String v = str(key, null);
-        if (v == null) {
-            return fallback;
-        }
-        try {
-            return Long.parseLong(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be a whole number, not " + v);
-        }
-    }
 }

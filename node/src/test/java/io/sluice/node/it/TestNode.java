@@ -56,32 +56,31 @@ public final class TestNode implements AutoCloseable {
 
     /** An AWS SDK Kinesis client (CBOR, the SDK's default) of this node's root, with the SDK's default retries. */
     public software.amazon.awssdk.services.kinesis.KinesisClient kinesisClient() {
-        return software.amazon.awssdk.services.kinesis.KinesisClient.builder().endpointOverride(endpoint())
-                .region(software.amazon.awssdk.regions.Region.US_EAST_1)
-                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
-                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(accessKeyId, secretKey)))
-                .httpClient(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.builder()
-                        .socketTimeout(java.time.Duration.ofSeconds(60)).build())
-                .build();
+        return ofRoot(software.amazon.awssdk.services.kinesis.KinesisClient.builder(),
+                software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.builder()
+                        .socketTimeout(java.time.Duration.ofSeconds(60)).build());
     }
 
     /** An AWS SDK KMS client of this node's root. */
     public software.amazon.awssdk.services.kms.KmsClient kmsClient() {
-        return software.amazon.awssdk.services.kms.KmsClient.builder().endpointOverride(endpoint())
-                .region(software.amazon.awssdk.regions.Region.US_EAST_1)
-                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
-                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(accessKeyId, secretKey)))
-                .httpClient(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.create())
-                .build();
+        return ofRoot(software.amazon.awssdk.services.kms.KmsClient.builder(),
+                software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.create());
     }
 
     /** An AWS SDK DynamoDB client (AWS JSON 1.0) of this node's root. */
     public software.amazon.awssdk.services.dynamodb.DynamoDbClient dynamoDbClient() {
-        return software.amazon.awssdk.services.dynamodb.DynamoDbClient.builder().endpointOverride(endpoint())
-                .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+        return ofRoot(software.amazon.awssdk.services.dynamodb.DynamoDbClient.builder(),
+                software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.create());
+    }
+
+    /** Any service's SDK client pointed at this node, in us-east-1, signing as its root. */
+    private <B extends software.amazon.awssdk.awscore.client.builder.AwsClientBuilder<B, C>
+            & software.amazon.awssdk.core.client.builder.SdkSyncClientBuilder<B, C>, C> C ofRoot(
+            B builder, software.amazon.awssdk.http.SdkHttpClient http) {
+        return builder.endpointOverride(endpoint()).region(software.amazon.awssdk.regions.Region.US_EAST_1)
                 .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
                         software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(accessKeyId, secretKey)))
-                .httpClient(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.create())
+                .httpClient(http)
                 .build();
     }
 

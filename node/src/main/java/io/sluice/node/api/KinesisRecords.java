@@ -85,15 +85,54 @@ public final class KinesisRecords {
                 .pattern("explicitHashKey", r.explicitHashKey(), KinesisLimits.HASH_KEY)
                 .pattern("sequenceNumberForOrdering", r.sequenceNumberForOrdering(), KinesisLimits.SEQUENCE_NUMBER)
                 .check();
-        return streams.get(name).thenCompose(info -> {
-            streams.active(info);
-            StreamEntity.ShardRange shard = shardFor(info, r.partitionKey(), r.explicitHashKey());
-            return sealed(info, caller, List.of(ShardEntity.StoredRecord.plain(r.partitionKey(), r.data())), List.of(shard))
-                    .thenCompose(sealed -> append(info, shard, sealed.records(), sealed.dataKeys()))
-                    .thenApply(landed -> new PutRecordResponse(shard.shardId(),
-                            new SequenceNumber(shard.index(), landed.eventSeqNr(), landed.firstIndex()).toString(),
-                            encryptionType(info)));
-        });
+        BigInteger key = hashKey(r.partitionKey(), r.explicitHashKey());
+        return streams.get(name).thenCompose(info -> putRecord(caller, r, key, info, 1));
+    }
+
+    /**
+     * One try at a PutRecord. A shard closed by a reshard since this node's metadata was read takes
+     * nothing: the record is routed again by fresh metadata, to the child that covers its key.
+     */
+    private CompletionStage<PutRecordResponse> putRecord(Caller caller, PutRecordRequest r, BigInteger key, StreamInfo info,
+                                                         int attempt) {
+        streams.active(info);
+        StreamEntity.ShardRange shard = streams.route(info, key);
+        return sealed(info, caller, List.of(ShardEntity.StoredRecord.plain(r.partitionKey(), r.data())), List.of(shard))
+                .thenCompose(sealed -> append(info, shard, sealed.records(), sealed.dataKeys()))
+                .thenApply(landed -> new PutRecordResponse(shard.shardId(),
+                        new SequenceNumber(shard.index(), landed.eventSeqNr(), landed.firstIndex()).toString(),
+                        encryptionType(info)))
+                .exceptionallyCompose(failure -> closed(failure)
+                        ? rerouted(info, shard, attempt).thenCompose(fresh -> putRecord(caller, r, key, fresh, attempt + 1))
+                        : CompletableFuture.failedStage(failure));
+    }
+
+    /** Whether an append failed only because its shard was closed by a reshard (and stored nothing). */
+    private static boolean closed(Throwable failure) {
+        Throwable t = failure;
+        while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException)
+                && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t instanceof AppendBatcher.ShardClosedException;
+    }
+
+    /**
+     * Fresh metadata of a stream after a put found {@code shard} closed: at once the first time, then
+     * after a growing pause while the reshard persists the closed shard's children (milliseconds, unless
+     * the stream's node is failing over). A put that still finds no open shard after about the ask
+     * timeout is refused with the error every Kinesis client retries.
+     */
+    private CompletionStage<StreamInfo> rerouted(StreamInfo info, StreamEntity.ShardRange shard, int attempt) {
+        long pause = attempt <= 1 ? 0 : Math.min(200, 5L << Math.min(attempt, 6));
+        if (attempt > 2 + settings.askTimeout().toMillis() / 200) {
+            return CompletableFuture.failedStage(AwsError.ProvisionedThroughputExceededException.exception(
+                    "Rate exceeded for shard " + shard.shardId() + " in stream " + info.name() + " under account "
+                            + settings.accountId() + "."));
+        }
+        java.util.concurrent.Executor later = pause == 0 ? Runnable::run
+                : CompletableFuture.delayedExecutor(pause, java.util.concurrent.TimeUnit.MILLISECONDS, Runnable::run);
+        return CompletableFuture.runAsync(() -> {}, later).thenCompose(v -> streams.describe(info.name()));
     }
 
     private CompletionStage<?> putRecords(Caller caller, PutRecordsRequest r, String arn) {
@@ -115,58 +154,90 @@ public final class KinesisRecords {
         if (total > KinesisLimits.MAX_PUT_RECORDS_BYTES) {
             throw AwsError.InvalidArgumentException.exception("Records size exceeds 5 MB limit");
         }
+        List<BigInteger> keys = new ArrayList<>(r.records().size());
+        for (PutRecordsRequestEntry e : r.records()) {
+            keys.add(hashKey(e.partitionKey(), e.explicitHashKey()));
+        }
+        List<Integer> all = new ArrayList<>(r.records().size());
+        for (int i = 0; i < r.records().size(); i++) all.add(i);
         return streams.get(name).thenCompose(info -> {
             streams.active(info);
-            // group the entries by shard, keeping each shard's entries in request order
-            Map<Integer, List<Integer>> byShard = new LinkedHashMap<>();
-            List<StreamEntity.ShardRange> shardOf = new ArrayList<>();
-            for (int i = 0; i < r.records().size(); i++) {
-                PutRecordsRequestEntry e = r.records().get(i);
-                StreamEntity.ShardRange shard = shardFor(info, e.partitionKey(), e.explicitHashKey());
-                shardOf.add(shard);
-                byShard.computeIfAbsent(shard.index(), k -> new ArrayList<>()).add(i);
-            }
-            List<ShardEntity.StoredRecord> plain = new ArrayList<>(r.records().size());
-            for (PutRecordsRequestEntry e : r.records()) {
-                plain.add(ShardEntity.StoredRecord.plain(e.partitionKey(), e.data()));
-            }
-            // sealed once for the whole request (one data key, one ask to the cache), then appended per shard;
-            // a KMS refusal fails the request as AWS's PutRecords does, not entry by entry
-            return sealed(info, caller, plain, shardOf).thenCompose(sealed -> appendEach(info, byShard, shardOf, sealed));
+            PutRecordsResultEntry[] results = new PutRecordsResultEntry[r.records().size()];
+            return place(caller, r, keys, all, info, results, 1).thenApply(done -> {
+                int failed = 0;
+                for (PutRecordsResultEntry e : results) if (e.errorCode() != null) failed++;
+                return new PutRecordsResponse(failed, List.of(results), encryptionType(info));
+            });
         });
     }
 
-    /** Appends each shard's entries, in request order, and reports each entry's outcome. */
-    private CompletionStage<PutRecordsResponse> appendEach(StreamInfo info, Map<Integer, List<Integer>> byShard,
-                                                         List<StreamEntity.ShardRange> shardOf, StreamCrypto.Sealed sealed) {
-        PutRecordsResultEntry[] results = new PutRecordsResultEntry[shardOf.size()];
-        List<CompletableFuture<Void>> writes = new ArrayList<>();
-        for (List<Integer> indexes : byShard.values()) {
-            StreamEntity.ShardRange shard = shardOf.get(indexes.get(0));
-            List<ShardEntity.StoredRecord> records = new ArrayList<>(indexes.size());
-            for (int i : indexes) {
-                records.add(sealed.records().get(i));
-            }
-            writes.add(append(info, shard, records, sealed.dataKeys()).handle((landed, failure) -> {
-                for (int k = 0; k < indexes.size(); k++) {
-                    if (failure == null) {
-                        results[indexes.get(k)] = new PutRecordsResultEntry(new SequenceNumber(shard.index(),
-                                landed.eventSeqNr(), landed.firstIndex() + k).toString(), shard.shardId(), null, null);
-                    } else {
-                        ApiException api = ApiException.of(failure);
-                        String code = api.error() == AwsError.ProvisionedThroughputExceededException
-                                ? api.error().wireName() : "InternalFailure";
-                        results[indexes.get(k)] = new PutRecordsResultEntry(null, null, code, api.getMessage());
-                    }
-                }
-                return (Void) null;
-            }).toCompletableFuture());
+    /**
+     * Places the entries {@code entries} of a PutRecords: grouped by shard (each shard's entries in
+     * request order), sealed once for all (one data key, one ask to the cache), appended per shard, each
+     * entry's outcome written into {@code results}. The entries of a shard a reshard closed meanwhile
+     * are placed again by fresh metadata. A KMS refusal fails the request as AWS's PutRecords does,
+     * not entry by entry.
+     */
+    private CompletionStage<Void> place(Caller caller, PutRecordsRequest r, List<BigInteger> keys, List<Integer> entries,
+                                        StreamInfo info, PutRecordsResultEntry[] results, int attempt) {
+        Map<Integer, List<Integer>> byShard = new LinkedHashMap<>(); // shard index -> positions in entries
+        List<StreamEntity.ShardRange> shardOf = new ArrayList<>(entries.size());
+        List<ShardEntity.StoredRecord> plain = new ArrayList<>(entries.size());
+        for (int p = 0; p < entries.size(); p++) {
+            int i = entries.get(p);
+            StreamEntity.ShardRange shard = streams.route(info, keys.get(i));
+            shardOf.add(shard);
+            byShard.computeIfAbsent(shard.index(), k -> new ArrayList<>()).add(p);
+            PutRecordsRequestEntry e = r.records().get(i);
+            plain.add(ShardEntity.StoredRecord.plain(e.partitionKey(), e.data()));
         }
-        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).thenApply(x -> {
-            int failed = 0;
-            for (PutRecordsResultEntry e : results) if (e.errorCode() != null) failed++;
-            return new PutRecordsResponse(failed, List.of(results), encryptionType(info));
+        return sealed(info, caller, plain, shardOf).thenCompose(sealed -> {
+            List<Integer> again = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<CompletableFuture<Void>> writes = new ArrayList<>();
+            for (List<Integer> positions : byShard.values()) {
+                StreamEntity.ShardRange shard = shardOf.get(positions.get(0));
+                List<ShardEntity.StoredRecord> records = new ArrayList<>(positions.size());
+                for (int p : positions) {
+                    records.add(sealed.records().get(p));
+                }
+                writes.add(append(info, shard, records, sealed.dataKeys()).handle((landed, failure) -> {
+                    for (int k = 0; k < positions.size(); k++) {
+                        int i = entries.get(positions.get(k));
+                        if (failure == null) {
+                            results[i] = new PutRecordsResultEntry(new SequenceNumber(shard.index(),
+                                    landed.eventSeqNr(), landed.firstIndex() + k).toString(), shard.shardId(), null, null);
+                        } else if (closed(failure)) {
+                            again.add(i);
+                        } else {
+                            results[i] = failedEntry(failure);
+                        }
+                    }
+                    return (Void) null;
+                }).toCompletableFuture());
+            }
+            return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).thenCompose(x -> {
+                if (again.isEmpty()) {
+                    return CompletableFuture.<Void>completedFuture(null);
+                }
+                List<Integer> retry = again.stream().sorted().toList();
+                StreamEntity.ShardRange closedShard = streams.route(info, keys.get(retry.get(0)));
+                return rerouted(info, closedShard, attempt)
+                        .thenCompose(fresh -> {
+                            streams.active(fresh);
+                            return place(caller, r, keys, retry, fresh, results, attempt + 1);
+                        })
+                        .exceptionally(failure -> {
+                            for (int i : retry) results[i] = failedEntry(failure);
+                            return null;
+                        });
+            });
         });
+    }
+
+    private static PutRecordsResultEntry failedEntry(Throwable failure) {
+        ApiException api = ApiException.of(failure);
+        String code = api.error() == AwsError.ProvisionedThroughputExceededException ? api.error().wireName() : "InternalFailure";
+        return new PutRecordsResultEntry(null, null, code, api.getMessage());
     }
 
     /** Records as they will be stored: sealed for their shards with a data key for encrypted streams, as given otherwise. */
@@ -270,13 +341,41 @@ public final class KinesisRecords {
             return reader.read(shardRef(info, shard), entityId, from.eventSeqNr(), from.indexInEvent(), limit,
                             KinesisLimits.MAX_GET_RECORDS_BYTES, minArrival)
                     .thenCompose(read -> crypto.open(info, caller, shard, read.records())
-                            .thenApply(opened -> records(it, shard, read, opened, now)));
+                            .thenCompose(opened -> read.shardEnded() && opened.size() == read.records().size()
+                                    ? childShards(info, shard).thenApply(children -> records(it, shard, read, opened, now, children))
+                                    : done(records(it, shard, read, opened, now, List.of()))));
         });
     }
 
-    /** The answer: the records that opened; when one did not, the read ends before it and says there is more. */
+    /**
+     * The shards a closed shard's records continue in. The stream lists them once the reshard's wave
+     * is persisted, right after the shard closed; metadata older than that lists none, and is read afresh.
+     * Empty while the wave is still being persisted.
+     */
+    private CompletionStage<List<ChildShard>> childShards(StreamInfo info, StreamEntity.ShardRange shard) {
+        List<ChildShard> known = childShardsIn(info, shard.index());
+        return !known.isEmpty() ? done(known) : streams.describe(info.name()).thenApply(fresh -> childShardsIn(fresh, shard.index()));
+    }
+
+    private static List<ChildShard> childShardsIn(StreamInfo info, int parent) {
+        List<ChildShard> out = new ArrayList<>();
+        for (StreamEntity.ShardRange s : info.shards()) {
+            if (s.childOf(parent)) {
+                List<String> parents = s.adjacentParentShardId() == null ? List.of(s.parentShardId())
+                        : List.of(s.parentShardId(), s.adjacentParentShardId());
+                out.add(new ChildShard(s.shardId(), parents, new HashKeyRange(s.startingHashKey(), s.endingHashKey())));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The answer: the records that opened; when one did not, the read ends before it and says there is
+     * more. With {@code children}, the read reached the end of a closed shard: no next iterator, and the
+     * shards to read on in (as AWS, and as the KCL requires: never children beside an iterator).
+     */
     private GetRecordsResponse records(ShardIterator it, StreamEntity.ShardRange shard, ShardReader.Outcome read,
-                                       List<StreamCrypto.Opened> opened, long now) {
+                                       List<StreamCrypto.Opened> opened, long now, List<ChildShard> children) {
         List<ShardReads.ReadRecord> found = read.records();
         List<io.sluice.protocol.kinesis.Kinesis.Record> records = new ArrayList<>(opened.size());
         for (int i = 0; i < opened.size(); i++) {
@@ -295,6 +394,9 @@ public final class KinesisRecords {
         } else {
             next = new SequenceNumber(shard.index(), Math.max(read.nextEventSeqNr(), 1), read.nextIndex());
         }
+        if (!children.isEmpty()) {
+            return new GetRecordsResponse(records, null, 0L, children);
+        }
         return new GetRecordsResponse(records, it.at(next, now).encode(iteratorSecret), behind, null);
     }
 
@@ -308,25 +410,23 @@ public final class KinesisRecords {
                 ShardEntity.entityId(info.name(), info.createdAtMillis(), shard.index()));
     }
 
-    private static StreamEntity.ShardRange shardFor(StreamInfo info, String partitionKey, String explicitHashKey) {
-        BigInteger key;
-        if (explicitHashKey != null) {
-            key = new BigInteger(explicitHashKey);
-            if (key.compareTo(HashKeys.MAX) > 0) {
-                throw AwsError.InvalidArgumentException.exception("Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was "
-                        + explicitHashKey);
-            }
-        } else {
-            key = HashKeys.ofPartitionKey(partitionKey);
+    /** The 128-bit hash key of a record: its ExplicitHashKey, or the MD5 of its partition key. */
+    private static BigInteger hashKey(String partitionKey, String explicitHashKey) {
+        if (explicitHashKey == null) {
+            return HashKeys.ofPartitionKey(partitionKey);
         }
-        // streams are split evenly (no resharding yet), so the shard follows from the key by division
-        // (HashKeysTest proves the division agrees with the ranges StreamEntity hands out)
-        return info.shards().get(HashKeys.evenRangeIndex(key, info.shards().size()));
+        BigInteger key = new BigInteger(explicitHashKey);
+        if (key.compareTo(HashKeys.MAX) > 0) {
+            throw AwsError.InvalidArgumentException.exception("Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was "
+                    + explicitHashKey);
+        }
+        return key;
     }
 
+    /** A shard whose records may still be read (a closed one until its records expired), or AWS's refusal. */
     private StreamEntity.ShardRange shardById(StreamInfo info, String shardId) {
         int index = HashKeys.shardIndex(shardId);
-        return info.shards().stream().filter(s -> s.index() == index).findFirst()
+        return info.liveShards(clock.millis()).stream().filter(s -> s.index() == index).findFirst()
                 .orElseThrow(() -> AwsError.ResourceNotFoundException.exception("Shard " + shardId + " in stream "
                         + info.name() + " under account " + settings.accountId() + " does not exist"));
     }

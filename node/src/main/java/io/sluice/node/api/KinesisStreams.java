@@ -83,17 +83,30 @@ public final class KinesisStreams {
                             String name = streams.nameOf(r);
                             validateEncryption(r);
                             return change(name, StreamEntity.StopEncryption::new);
-                        }));
+                        }),
+                Operation.of(KINESIS, "SplitShard", SplitShardRequest.class, this::resource, this::splitShard),
+                Operation.of(KINESIS, "MergeShards", MergeShardsRequest.class, this::resource, this::mergeShards),
+                Operation.of(KINESIS, "UpdateShardCount", UpdateShardCountRequest.class, this::resource, this::updateShardCount),
+                Operation.of(KINESIS, "UpdateStreamMode", UpdateStreamModeRequest.class, this::resource, this::updateStreamMode));
     }
 
     private String resource(Caller caller, StreamAddressed r) {
         return streams.resourceOf(r);
     }
 
-    /** A NextToken stands for the stream and position, so it comes alone (checked before authorization, as AWS does). */
+    /** A NextToken stands for the stream, position and filter, so it comes alone (checked before authorization, as AWS does). */
     private static void checkListShards(ListShardsRequest r) {
-        if (r.nextToken() != null && (r.streamName() != null || r.streamARN() != null)) {
+        if (r.nextToken() == null) {
+            return;
+        }
+        if (r.streamName() != null || r.streamARN() != null) {
             throw AwsError.InvalidArgumentException.exception("NextToken and StreamName cannot be provided together.");
+        }
+        if (r.shardFilter() != null) {
+            throw AwsError.InvalidArgumentException.exception("NextToken and ShardFilter cannot be provided together.");
+        }
+        if (r.exclusiveStartShardId() != null) {
+            throw AwsError.InvalidArgumentException.exception("NextToken and ExclusiveStartShardId cannot be provided together.");
         }
     }
 
@@ -147,7 +160,8 @@ public final class KinesisStreams {
                 .pattern("exclusiveStartShardId", r.exclusiveStartShardId(), KinesisLimits.STREAM_NAME).check();
         int limit = r.limit() == null ? 100 : r.limit();
         return streams.describe(name).thenApply(info -> {
-            Page<Shard> page = Page.after(shards(info), Shard::shardId, r.exclusiveStartShardId(), limit);
+            Page<Shard> page = Page.after(shards(info, info.liveShards(clock.millis())), Shard::shardId,
+                    r.exclusiveStartShardId(), limit);
             return new DescribeStreamResponse(new StreamDescription(info.name(), info.arn(), info.status(),
                     new StreamModeDetails(info.streamMode()), page.items(), page.more(), info.retentionHours(),
                     Instant.ofEpochMilli(info.createdAtMillis()), List.of(new EnhancedMetrics(List.of())),
@@ -160,7 +174,7 @@ public final class KinesisStreams {
                 new StreamDescriptionSummary(info.name(), info.arn(), info.status(),
                         new StreamModeDetails(info.streamMode()), info.retentionHours(),
                         Instant.ofEpochMilli(info.createdAtMillis()), List.of(new EnhancedMetrics(List.of())),
-                        info.encryptionType(), info.keyId(), info.shards().size(), 0)));
+                        info.encryptionType(), info.keyId(), info.openShardCount(), 0)));
     }
 
     private CompletionStage<?> listStreams(Caller caller, ListStreamsRequest r, String arn) {
@@ -192,26 +206,78 @@ public final class KinesisStreams {
                 .length("nextToken", r.nextToken(), 1, 1_048_576).check();
         String name;
         String after = r.exclusiveStartShardId();
+        ShardFilter filter = r.shardFilter();
         if (r.nextToken() != null) {
             PageToken.Shards from = PageToken.openShards(r.nextToken(), clock);
             name = from.streamName();
             after = from.afterShardId();
+            filter = from.filter();
         } else {
             name = streams.nameOf(r);
+            checkShardFilter(filter);
         }
-        if (r.shardFilter() != null && r.shardFilter().type() != null && r.shardFilter().type().equals("AFTER_SHARD_ID")) {
-            if (r.shardFilter().shardId() == null) {
-                throw AwsError.InvalidArgumentException.exception("ShardId must be provided for the AFTER_SHARD_ID ShardFilter.");
-            }
-            after = r.shardFilter().shardId();
+        if (filter != null && filter.type().equals("AFTER_SHARD_ID")) {
+            after = after == null || filter.shardId().compareTo(after) > 0 ? filter.shardId() : after;
         }
         int limit = r.maxResults() == null ? 1000 : r.maxResults();
         String start = after;
+        ShardFilter applied = filter;
         return streams.describe(name).thenApply(info -> {
-            Page<Shard> page = Page.after(shards(info), Shard::shardId, start, limit);
-            String token = page.more() ? PageToken.issueShards(name, page.last().shardId(), clock) : null;
+            Page<Shard> page = Page.after(shards(info, filtered(info, applied, clock.millis())), Shard::shardId, start, limit);
+            String token = page.more() ? PageToken.issueShards(name, page.last().shardId(), applied, clock) : null;
             return new ListShardsResponse(page.items(), token);
         });
+    }
+
+    private static void checkShardFilter(ShardFilter filter) {
+        if (filter == null) {
+            return;
+        }
+        new Validation().required("shardFilter.type", filter.type())
+                .oneOf("shardFilter.type", filter.type(), List.of("AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON",
+                        "AT_LATEST", "AT_TIMESTAMP", "FROM_TIMESTAMP"))
+                .length("shardFilter.shardId", filter.shardId(), 1, 128)
+                .pattern("shardFilter.shardId", filter.shardId(), KinesisLimits.STREAM_NAME).check();
+        boolean afterShard = filter.type().equals("AFTER_SHARD_ID");
+        boolean timed = filter.type().equals("AT_TIMESTAMP") || filter.type().equals("FROM_TIMESTAMP");
+        if (afterShard && filter.shardId() == null) {
+            throw AwsError.InvalidArgumentException.exception("ShardId must be supplied in a ShardFilter with a Type of AFTER_SHARD_ID");
+        }
+        if (!afterShard && filter.shardId() != null) {
+            throw AwsError.InvalidArgumentException.exception("ShardId can only be supplied in a ShardFilter with a Type of AFTER_SHARD_ID");
+        }
+        if (timed && filter.timestamp() == null) {
+            throw AwsError.InvalidArgumentException.exception("Timestamp must be supplied in a ShardFilter with a Type of FROM_TIMESTAMP or AT_TIMESTAMP");
+        }
+        if (!timed && filter.timestamp() != null) {
+            throw AwsError.InvalidArgumentException.exception("Timestamp can only be supplied in a ShardFilter with a Type of FROM_TIMESTAMP or AT_TIMESTAMP");
+        }
+    }
+
+    /**
+     * The shards a ShardFilter picks, by when each was open: its opening (the stream's creation for
+     * the first shards) to its closing. Times before the trim horizon count as the trim horizon, as
+     * AWS corrects FROM_TIMESTAMP; without a filter, or AFTER_SHARD_ID, every shard within retention.
+     */
+    static List<StreamEntity.ShardRange> filtered(StreamInfo info, ShardFilter filter, long now) {
+        List<StreamEntity.ShardRange> live = info.liveShards(now);
+        if (filter == null) {
+            return live;
+        }
+        long horizon = Math.max(now - info.retentionHours() * 3_600_000L, info.createdAtMillis());
+        long at = filter.timestamp() == null ? horizon : Math.max(filter.timestamp().toEpochMilli(), horizon);
+        return switch (filter.type()) {
+            case "AT_LATEST" -> live.stream().filter(StreamEntity.ShardRange::open).toList();
+            case "AT_TRIM_HORIZON" -> openAt(info, live, horizon);
+            case "AT_TIMESTAMP" -> openAt(info, live, at);
+            case "FROM_TIMESTAMP" -> live.stream().filter(s -> s.open() || s.closedAtMillis() >= at).toList();
+            default -> live; // FROM_TRIM_HORIZON, AFTER_SHARD_ID
+        };
+    }
+
+    /** The shards that took records at {@code at}: opened by then and not closed before. */
+    private static List<StreamEntity.ShardRange> openAt(StreamInfo info, List<StreamEntity.ShardRange> shards, long at) {
+        return shards.stream().filter(s -> info.openedAt(s) <= at && (s.open() || s.closedAtMillis() > at)).toList();
     }
 
     private CompletionStage<?> changeRetention(RetentionPeriodRequest r, boolean increase) {
@@ -295,7 +361,7 @@ public final class KinesisStreams {
 
     private CompletionStage<?> describeLimits() {
         return allStreams().thenApply(infos -> {
-            int open = infos.stream().mapToInt(i -> i.shards().size()).sum();
+            int open = infos.stream().mapToInt(StreamInfo::openShardCount).sum();
             int onDemand = (int) infos.stream().filter(i -> i.streamMode().equals("ON_DEMAND")).count();
             return new DescribeLimitsResponse(settings.shardLimit(), open, onDemand, settings.onDemandStreamLimit());
         });
@@ -310,7 +376,7 @@ public final class KinesisStreams {
     }
 
     private CompletionStage<Integer> openShardCount() {
-        return allStreams().thenApply(infos -> infos.stream().mapToInt(i -> i.shards().size()).sum());
+        return allStreams().thenApply(infos -> infos.stream().mapToInt(StreamInfo::openShardCount).sum());
     }
 
     /** Every catalogued stream that can be described now (one deleted meanwhile is left out, not an error). */
@@ -324,12 +390,61 @@ public final class KinesisStreams {
         });
     }
 
-    private static List<Shard> shards(StreamInfo info) {
-        List<Shard> out = new ArrayList<>(info.shards().size());
-        for (StreamEntity.ShardRange s : info.shards()) {
-            out.add(new Shard(s.shardId(), null, null, new HashKeyRange(s.startingHashKey(), s.endingHashKey()),
-                    new SequenceNumberRange(SequenceNumber.start(s.index()).toString(), null)));
+    private static List<Shard> shards(StreamInfo info, List<StreamEntity.ShardRange> shards) {
+        List<Shard> out = new ArrayList<>(shards.size());
+        for (StreamEntity.ShardRange s : shards) {
+            String end = s.open() ? null : new SequenceNumber(s.index(), s.endEventSeqNr(), 0).toString();
+            out.add(new Shard(s.shardId(), s.parentShardId(), s.adjacentParentShardId(),
+                    new HashKeyRange(s.startingHashKey(), s.endingHashKey()),
+                    new SequenceNumberRange(SequenceNumber.start(s.index()).toString(), end)));
         }
         return out;
+    }
+
+    // ---- resharding
+
+    private CompletionStage<?> splitShard(Caller caller, SplitShardRequest r, String arn) {
+        String name = streams.nameOf(r);
+        new Validation().required("shardToSplit", r.shardToSplit()).length("shardToSplit", r.shardToSplit(), 1, 128)
+                .pattern("shardToSplit", r.shardToSplit(), KinesisLimits.STREAM_NAME)
+                .required("newStartingHashKey", r.newStartingHashKey())
+                .pattern("newStartingHashKey", r.newStartingHashKey(), KinesisLimits.HASH_KEY).check();
+        return reshard(name, new StreamEntity.SplitRequest(r.shardToSplit(), r.newStartingHashKey())).thenApply(a -> EMPTY);
+    }
+
+    private CompletionStage<?> mergeShards(Caller caller, MergeShardsRequest r, String arn) {
+        String name = streams.nameOf(r);
+        new Validation().required("shardToMerge", r.shardToMerge()).length("shardToMerge", r.shardToMerge(), 1, 128)
+                .pattern("shardToMerge", r.shardToMerge(), KinesisLimits.STREAM_NAME)
+                .required("adjacentShardToMerge", r.adjacentShardToMerge())
+                .length("adjacentShardToMerge", r.adjacentShardToMerge(), 1, 128)
+                .pattern("adjacentShardToMerge", r.adjacentShardToMerge(), KinesisLimits.STREAM_NAME).check();
+        return reshard(name, new StreamEntity.MergeRequest(r.shardToMerge(), r.adjacentShardToMerge())).thenApply(a -> EMPTY);
+    }
+
+    private CompletionStage<?> updateShardCount(Caller caller, UpdateShardCountRequest r, String arn) {
+        String name = streams.nameOf(r);
+        new Validation().required("targetShardCount", r.targetShardCount()).range("targetShardCount", r.targetShardCount(), 1, Integer.MAX_VALUE)
+                .required("scalingType", r.scalingType()).oneOf("scalingType", r.scalingType(), List.of("UNIFORM_SCALING"))
+                .check();
+        return reshard(name, new StreamEntity.ScaleRequest(r.targetShardCount()))
+                .thenApply(a -> new UpdateShardCountResponse(name, a.currentShardCount(), a.targetShardCount(),
+                        settings.streamArn(name)));
+    }
+
+    private CompletionStage<StreamEntity.ReshardAccepted> reshard(String name, StreamEntity.ReshardRequest request) {
+        return openShardCount().thenCompose(open -> Futures.direct(sharding.entityRefFor(StreamEntity.ENTITY_KEY, name)
+                        .<StreamEntity.ReshardAccepted>askWithStatus(replyTo -> new StreamEntity.Reshard(request, open, replyTo),
+                                settings.askTimeout()))
+                .whenComplete((done, failure) -> streams.forget(name)));
+    }
+
+    private CompletionStage<?> updateStreamMode(Caller caller, UpdateStreamModeRequest r, String arn) {
+        new Validation().required("streamARN", r.streamARN()).required("streamModeDetails", r.streamModeDetails()).check();
+        String mode = r.streamModeDetails().streamMode();
+        new Validation().required("streamModeDetails.streamMode", mode)
+                .oneOf("streamModeDetails.streamMode", mode, List.of("PROVISIONED", "ON_DEMAND")).check();
+        String name = streams.nameOf(r);
+        return this.<Done>change(name, replyTo -> new StreamEntity.ChangeMode(mode, replyTo));
     }
 }

@@ -149,7 +149,9 @@ public final class AppendBatcher extends AbstractBehavior<AppendBatcher.Command>
         timings.since("journal.append", w.startNanos());
         for (int i = 0; i < w.batch().size(); i++) {
             Enqueue e = w.batch().get(i);
-            if (w.failure() == null) {
+            if (w.failure() == null && w.ack().shardClosed()) {
+                e.replyTo().tell(StatusReply.error(new ShardClosedException(e.shardEntityId())));
+            } else if (w.failure() == null) {
                 e.replyTo().tell(StatusReply.success(new Landed(w.ack().eventSeqNr(), w.offsets().get(i), w.ack().arrivalMillis())));
             } else {
                 e.replyTo().tell(StatusReply.error(w.failure()));
@@ -163,6 +165,16 @@ public final class AppendBatcher extends AbstractBehavior<AppendBatcher.Command>
             flush(w.shardEntityId(), q);
         }
         return this;
+    }
+
+    /**
+     * The shard was closed by a reshard before these records reached it: nothing of them was stored,
+     * and the caller routes them again by the stream's new shards. Never leaves the node.
+     */
+    public static final class ShardClosedException extends RuntimeException {
+        public ShardClosedException(String shardEntityId) {
+            super("shard " + shardEntityId + " is closed", null, false, false);
+        }
     }
 
     private static long weight(Enqueue e) {

@@ -69,7 +69,8 @@ public final class ShardEntity
     public record Append(List<StoredRecord> records, List<byte[]> dataKeys, ActorRef<StatusReply<AppendAck>> replyTo)
             implements Command {}
 
-    public record AppendAck(long eventSeqNr, long arrivalMillis) implements CborSerializable {}
+    /** Where an append landed; or, with {@code shardClosed}, that the shard was closed by a reshard and took nothing. */
+    public record AppendAck(long eventSeqNr, long arrivalMillis, boolean shardClosed) implements CborSerializable {}
 
     /** Read from a position; records that arrived before {@code minArrivalMillis} are skipped. */
     public record Read(long fromEventSeqNr, int fromIndex, int maxRecords, long maxBytes, long minArrivalMillis,
@@ -80,7 +81,8 @@ public final class ShardEntity
      * {@code journalToEventSeqNr} says which journal range the caller must read itself.
      */
     public record ReadResult(List<ShardReads.ReadRecord> records, long nextEventSeqNr, int nextIndex,
-                             long journalToEventSeqNr, long tipEventSeqNr, long tipArrivalMillis, long lastArrivalSeen)
+                             long journalToEventSeqNr, long tipEventSeqNr, long tipArrivalMillis, long lastArrivalSeen,
+                             boolean closed)
             implements CborSerializable {
         public boolean needsJournal() {
             return journalToEventSeqNr > 0;
@@ -89,7 +91,7 @@ public final class ShardEntity
 
     public record Tip(ActorRef<TipInfo> replyTo) implements Command {}
 
-    public record TipInfo(long lastEventSeqNr, long lastArrivalMillis) implements CborSerializable {}
+    public record TipInfo(long lastEventSeqNr, long lastArrivalMillis, boolean closed) implements CborSerializable {}
 
     /** Forget records that arrived before the cutoff: skipped by reads already, now deleted from Cassandra. */
     public record Trim(long cutoffMillis, ActorRef<StatusReply<Done>> replyTo) implements Command {}
@@ -101,6 +103,15 @@ public final class ShardEntity
      * journal can be deleted ({@link ShardPurger}).
      */
     public record Purge(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+    /**
+     * A reshard closes this shard: no append is taken after it, every append before it is stored.
+     * Answers where the shard ended; closing a closed shard answers the same again.
+     */
+    public record Close(ActorRef<StatusReply<Closed>> replyTo) implements Command {}
+
+    /** A closed shard's end: every record of it lies in an event before {@code endEventSeqNr}. */
+    public record Closed(long endEventSeqNr, long closedAtMillis) implements CborSerializable {}
 
     // ---- events
 
@@ -132,7 +143,8 @@ public final class ShardEntity
     @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
     @JsonSubTypes({
             @JsonSubTypes.Type(value = RecordsAppended.class, name = "appended"),
-            @JsonSubTypes.Type(value = RecordsTrimmed.class, name = "trimmed")})
+            @JsonSubTypes.Type(value = RecordsTrimmed.class, name = "trimmed"),
+            @JsonSubTypes.Type(value = ShardClosed.class, name = "closed")})
     public sealed interface Event extends CborSerializable {}
 
     /** Carries its own journal sequence number so replay after deleted events stays exact. */
@@ -147,13 +159,22 @@ public final class ShardEntity
 
     public record RecordsTrimmed(long eventSeqNr, long upToEventSeqNr) implements Event {}
 
+    /** The shard takes no more records: a reshard moved its hash key range to child shards. */
+    public record ShardClosed(long eventSeqNr, long closedAtMillis) implements Event {}
+
     // ---- state
 
     /** Events of one minute of arrivals: what Trim deletes at a time. */
     public record Bucket(long startMillis, long firstEventSeqNr, long lastEventSeqNr) implements CborSerializable {}
 
-    public record State(long lastEventSeqNr, long lastArrivalMillis, long trimmedToEventSeqNr, List<Bucket> buckets)
+    /** {@code closedAtEventSeqNr}: the ShardClosed event's number, 0 while the shard is open. */
+    public record State(long lastEventSeqNr, long lastArrivalMillis, long trimmedToEventSeqNr, List<Bucket> buckets,
+                        long closedAtEventSeqNr, long closedAtMillis)
             implements CborSerializable {
+
+        public boolean closed() {
+            return closedAtEventSeqNr > 0;
+        }
 
         State appended(RecordsAppended e) {
             List<Bucket> next = new ArrayList<>(buckets);
@@ -165,13 +186,18 @@ public final class ShardEntity
                 next.add(new Bucket(start, e.eventSeqNr(), e.eventSeqNr()));
             }
             return new State(e.eventSeqNr(), Math.max(lastArrivalMillis, e.arrivalMillis()), trimmedToEventSeqNr,
-                    List.copyOf(next));
+                    List.copyOf(next), closedAtEventSeqNr, closedAtMillis);
         }
 
         State trimmed(RecordsTrimmed e) {
             List<Bucket> kept = buckets.stream().filter(b -> b.lastEventSeqNr() > e.upToEventSeqNr()).toList();
             return new State(Math.max(lastEventSeqNr, e.eventSeqNr()), lastArrivalMillis,
-                    Math.max(trimmedToEventSeqNr, e.upToEventSeqNr()), kept);
+                    Math.max(trimmedToEventSeqNr, e.upToEventSeqNr()), kept, closedAtEventSeqNr, closedAtMillis);
+        }
+
+        State closed(ShardClosed e) {
+            return new State(Math.max(lastEventSeqNr, e.eventSeqNr()), lastArrivalMillis, trimmedToEventSeqNr, buckets,
+                    e.eventSeqNr(), e.closedAtMillis());
         }
 
         /** The last event all of whose records arrived before the cutoff, by whole minutes. */
@@ -232,7 +258,7 @@ public final class ShardEntity
 
     @Override
     public State emptyState() {
-        return new State(0, 0, 0, List.of());
+        return new State(0, 0, 0, List.of(), 0, 0);
     }
 
     @Override
@@ -248,7 +274,9 @@ public final class ShardEntity
         return newCommandHandlerWithReplyBuilder().forAnyState()
                 .onCommand(Append.class, this::onAppend)
                 .onCommand(Read.class, this::onRead)
-                .onCommand(Tip.class, (s, c) -> Effect().reply(c.replyTo(), new TipInfo(s.lastEventSeqNr(), s.lastArrivalMillis())))
+                .onCommand(Tip.class, (s, c) -> Effect().reply(c.replyTo(),
+                        new TipInfo(s.lastEventSeqNr(), s.lastArrivalMillis(), s.closed())))
+                .onCommand(Close.class, this::onClose)
                 .onCommand(Trim.class, this::onTrim)
                 .onCommand(Purge.class, this::onPurge)
                 .build();
@@ -257,6 +285,9 @@ public final class ShardEntity
     private ReplyEffect<Event, State> onAppend(State state, Append cmd) {
         if (cmd.records().isEmpty()) {
             return Effect().reply(cmd.replyTo(), StatusReply.error(AwsError.InvalidArgumentException.exception("No records to append")));
+        }
+        if (state.closed()) {
+            return Effect().reply(cmd.replyTo(), StatusReply.success(new AppendAck(0, 0, true)));
         }
         long eventSeqNr = lastSequenceNumber(context) + 1;
         // arrival times never go back within a shard, even if a new owner's clock is behind
@@ -267,7 +298,7 @@ public final class ShardEntity
                 .thenRun(s -> remember(event))
                 .thenReply(cmd.replyTo(), s -> {
                     timings.since("shard.persist", start);
-                    return StatusReply.success(new AppendAck(eventSeqNr, arrival));
+                    return StatusReply.success(new AppendAck(eventSeqNr, arrival, false));
                 });
     }
 
@@ -278,13 +309,13 @@ public final class ShardEntity
             if (from < floor) {
                 return Effect().reply(cmd.replyTo(), new ReadResult(List.of(), from,
                         from == cmd.fromEventSeqNr() ? cmd.fromIndex() : 0, floor - 1,
-                        state.lastEventSeqNr(), state.lastArrivalMillis(), 0));
+                        state.lastEventSeqNr(), state.lastArrivalMillis(), 0, state.closed()));
             }
         }
         ShardReads.Collected got = ShardReads.collect(tail, cmd.fromEventSeqNr(), cmd.fromIndex(), cmd.maxRecords(),
                 cmd.maxBytes(), cmd.minArrivalMillis(), state.lastEventSeqNr());
         return Effect().reply(cmd.replyTo(), new ReadResult(got.records(), got.nextEventSeqNr(), got.nextIndex(), 0,
-                state.lastEventSeqNr(), state.lastArrivalMillis(), got.lastArrivalSeen()));
+                state.lastEventSeqNr(), state.lastArrivalMillis(), got.lastArrivalSeen(), state.closed()));
     }
 
     private ReplyEffect<Event, State> onTrim(State state, Trim cmd) {
@@ -299,6 +330,20 @@ public final class ShardEntity
                     deleteFromJournal(point);
                 })
                 .thenReply(cmd.replyTo(), s -> StatusReply.ack());
+    }
+
+    private ReplyEffect<Event, State> onClose(State state, Close cmd) {
+        if (state.closed()) {
+            return Effect().reply(cmd.replyTo(), StatusReply.success(new Closed(state.closedAtEventSeqNr(), state.closedAtMillis())));
+        }
+        long eventSeqNr = lastSequenceNumber(context) + 1;
+        long at = Math.max(clock.millis(), state.lastArrivalMillis());
+        return Effect().persist(new ShardClosed(eventSeqNr, at))
+                .thenRun(s -> {
+                    // the tail still accounts for every event: this one holds no records
+                    if (tailThrough == eventSeqNr - 1) tailThrough = eventSeqNr;
+                })
+                .thenReply(cmd.replyTo(), s -> StatusReply.success(new Closed(eventSeqNr, at)));
     }
 
     private ReplyEffect<Event, State> onPurge(State state, Purge cmd) {
@@ -341,6 +386,7 @@ public final class ShardEntity
         return newEventHandlerBuilder().forAnyState()
                 .onEvent(RecordsAppended.class, State::appended)
                 .onEvent(RecordsTrimmed.class, State::trimmed)
+                .onEvent(ShardClosed.class, (State s, ShardClosed e) -> s.closed(e))
                 .build();
     }
 

@@ -26,9 +26,12 @@ import java.util.concurrent.Executor;
  * before the read began.
  */
 public final class ShardReader {
-    /** What a read returns: records in stored form, where to continue, and how far behind the tip that is. */
+    /**
+     * What a read returns: records in stored form, where to continue, how far behind the tip that is,
+     * and whether that position is the end of a shard a reshard closed (nothing will ever follow).
+     */
     public record Outcome(List<ShardReads.ReadRecord> records, long nextEventSeqNr, int nextIndex,
-                          long millisBehindLatest) {}
+                          long millisBehindLatest, boolean shardEnded) {}
 
     private final ActorSystem<?> system;
     private final CurrentEventsByPersistenceIdQuery journal;
@@ -96,6 +99,6 @@ public final class ShardReader {
         boolean caughtUp = nextEvent > tip.tipEventSeqNr();
         // 0 means "nothing left to read" to every consumer (the KCL idles on it), so never when something is
         long behind = caughtUp ? 0 : Math.max(1, tip.tipArrivalMillis() - lastArrivalSeen);
-        return new Outcome(records, nextEvent, nextIndex, behind);
+        return new Outcome(records, nextEvent, nextIndex, behind, caughtUp && tip.closed());
     }
 }

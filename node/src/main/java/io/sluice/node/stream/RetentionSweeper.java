@@ -49,6 +49,10 @@ public final class RetentionSweeper {
                     // a DELETING stream's shards are being purged as a whole; a Trim would only wake them
                     long cutoff = clock.millis() - d.info().retentionHours() * 3_600_000L;
                     for (StreamEntity.ShardRange shard : d.info().shards()) {
+                        if (!shard.open() && shard.closedAtMillis() < cutoff - 3_600_000L) {
+                            // closed before the retention period: trimmed to nothing by earlier sweeps
+                            continue;
+                        }
                         sharding.entityRefFor(ShardEntity.ENTITY_KEY,
                                         ShardEntity.entityId(d.info().name(), d.info().createdAtMillis(), shard.index()))
                                 .tell(new ShardEntity.Trim(cutoff, c.getSystem().<StatusReply<Done>>ignoreRef()));

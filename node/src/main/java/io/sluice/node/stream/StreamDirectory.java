@@ -4,12 +4,14 @@ import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.Validation;
 import io.sluice.protocol.kinesis.Kinesis.StreamAddressed;
+import io.sluice.protocol.kinesis.HashKeys;
 import io.sluice.protocol.kinesis.KinesisLimits;
 import io.sluice.node.runtime.Futures;
 import io.sluice.node.runtime.NodeSettings;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,6 +27,29 @@ public final class StreamDirectory {
     private final ClusterSharding sharding;
     private final NodeSettings settings;
     private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Router> routers = new ConcurrentHashMap<>();
+
+    /** The open shards of one version of a stream's metadata, by starting hash key, for a binary search. */
+    private record Router(StreamEntity.StreamInfo info, java.math.BigInteger[] starts, StreamEntity.ShardRange[] shards,
+                          boolean even) {
+        static Router of(StreamEntity.StreamInfo info) {
+            List<StreamEntity.ShardRange> open = ReshardPlan.open(info.shards());
+            boolean even = open.size() == info.shards().size() && open.stream().allMatch(s -> s.parentIndex() == null);
+            java.math.BigInteger[] starts = new java.math.BigInteger[open.size()];
+            for (int i = 0; i < starts.length; i++) starts[i] = new java.math.BigInteger(open.get(i).startingHashKey());
+            return new Router(info, starts, open.toArray(StreamEntity.ShardRange[]::new), even);
+        }
+
+        StreamEntity.ShardRange route(java.math.BigInteger hashKey) {
+            if (even) {
+                // never resharded: the first shards split the key space evenly, so division finds the shard
+                // (HashKeysTest proves the division agrees with the ranges StreamEntity hands out)
+                return info.shards().get(HashKeys.evenRangeIndex(hashKey, info.shards().size()));
+            }
+            int at = java.util.Arrays.binarySearch(starts, hashKey);
+            return shards[at >= 0 ? at : -at - 2];
+        }
+    }
 
     public StreamDirectory(ActorSystem<?> system, NodeSettings settings) {
         this.sharding = ClusterSharding.get(system);
@@ -41,6 +66,7 @@ public final class StreamDirectory {
                     } else if (ApiException.of(failure).error() == AwsError.ResourceNotFoundException) {
                         // a deleted stream leaves nothing behind on any node that once served it
                         cache.remove(streamName);
+                        routers.remove(streamName);
                     }
                 });
     }
@@ -56,6 +82,16 @@ public final class StreamDirectory {
 
     public void forget(String streamName) {
         cache.remove(streamName);
+    }
+
+    /** The open shard of a stream that takes the records of a hash key, by this version of its metadata. */
+    public StreamEntity.ShardRange route(StreamEntity.StreamInfo info, java.math.BigInteger hashKey) {
+        Router router = routers.get(info.name());
+        if (router == null || router.info() != info) {
+            router = Router.of(info);
+            routers.put(info.name(), router);
+        }
+        return router.route(hashKey);
     }
 
     /** The stream a request names, by StreamName or StreamARN (which must be of this region and account). */

@@ -7,6 +7,7 @@ import io.sluice.node.runtime.CborSerializable;
 import io.sluice.node.runtime.Entities;
 import io.sluice.node.runtime.NodeSettings;
 import io.sluice.node.shard.ShardEntity;
+import io.sluice.node.shard.ShardCloser;
 import io.sluice.node.shard.ShardPurger;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.kinesis.HashKeys;
@@ -87,6 +88,42 @@ public final class StreamEntity
     /** Internal: ask the catalogue again after a silence; {@code attempt} is this ask's number. */
     public record AskCatalogueAgain(String status, int attempt) implements Command {}
 
+    /**
+     * Start a reshard: SplitShard, MergeShards or UpdateShardCount. {@code openShardsInAccount} is the
+     * account's open shard count as the front end found it, for the shard limit.
+     */
+    public record Reshard(ReshardRequest request, int openShardsInAccount, ActorRef<StatusReply<ReshardAccepted>> replyTo)
+            implements Command {}
+
+    /** What a reshard asks, as the API named it. */
+    @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+    @JsonSubTypes({
+            @JsonSubTypes.Type(value = SplitRequest.class, name = "split"),
+            @JsonSubTypes.Type(value = MergeRequest.class, name = "merge"),
+            @JsonSubTypes.Type(value = ScaleRequest.class, name = "scale")})
+    public sealed interface ReshardRequest extends CborSerializable {}
+
+    public record SplitRequest(String shardToSplit, String newStartingHashKey) implements ReshardRequest {}
+
+    public record MergeRequest(String shardToMerge, String adjacentShardToMerge) implements ReshardRequest {}
+
+    public record ScaleRequest(int targetShardCount) implements ReshardRequest {}
+
+    /** The open shard count when the reshard started, and the one it goes to. */
+    public record ReshardAccepted(int currentShardCount, int targetShardCount) implements CborSerializable {}
+
+    /** PROVISIONED or ON_DEMAND. */
+    public record ChangeMode(String streamMode, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+    /** Internal: every parent of the reshard's current wave is closed. */
+    public record WaveClosed(List<ReshardPlan.Step> wave, List<ClosedShard> closed) implements Command {}
+
+    /** Internal: closing a wave's parents failed or timed out ({@code attempt}-th time); try again after a pause. */
+    public record WaveStalled(int attempt) implements Command {}
+
+    /** Internal: close the current wave's parents ({@code attempt}-th try). */
+    public record DriveReshard(int attempt) implements Command {}
+
     /** Internal: a deleted stream's drain period is over; delete its shards' data now. */
     public record PurgeShards() implements Command {}
 
@@ -107,7 +144,10 @@ public final class StreamEntity
             @JsonSubTypes.Type(value = TagsRemoved.class, name = "tags-removed"),
             @JsonSubTypes.Type(value = EncryptionStarted.class, name = "encryption-started"),
             @JsonSubTypes.Type(value = EncryptionStopped.class, name = "encryption-stopped"),
-            @JsonSubTypes.Type(value = UpdateFinished.class, name = "update-finished")})
+            @JsonSubTypes.Type(value = UpdateFinished.class, name = "update-finished"),
+            @JsonSubTypes.Type(value = ReshardStarted.class, name = "reshard-started"),
+            @JsonSubTypes.Type(value = WaveFinished.class, name = "wave-finished"),
+            @JsonSubTypes.Type(value = ModeChanged.class, name = "mode-changed")})
     public sealed interface Event extends CborSerializable {}
 
     public record Created(long createdAtMillis, String streamMode, int retentionHours, List<ShardRange> shards,
@@ -134,11 +174,63 @@ public final class StreamEntity
 
     public record UpdateFinished() implements Event {}
 
+    /** A reshard began: the stream is UPDATING until its open shards start at {@code target}. */
+    public record ReshardStarted(String operation, List<String> target, Integer mergeParent, long atMillis) implements Event {}
+
+    /** One wave of a reshard is done: its parents closed where they ended, its children open. */
+    public record WaveFinished(List<ClosedShard> closed, List<ShardRange> children) implements Event {}
+
+    public record ModeChanged(String streamMode) implements Event {}
+
+    /** Where a parent shard ended: its records all lie in events before {@code endEventSeqNr}. */
+    public record ClosedShard(int index, long endEventSeqNr, long closedAtMillis) implements CborSerializable {}
+
     // ---- state
 
-    public record ShardRange(int index, String startingHashKey, String endingHashKey) implements CborSerializable {
+    /**
+     * A shard of the stream and its lineage. {@code parentIndex} and {@code adjacentParentIndex} name
+     * the shards it came from (a split has one parent, a merge two); {@code openedAtMillis} is when it
+     * began to take records (0 for the stream's first shards: from its creation); a closed shard has
+     * {@code closedAtMillis} and {@code endEventSeqNr}, the journal event that closed it.
+     */
+    public record ShardRange(int index, String startingHashKey, String endingHashKey, Integer parentIndex,
+                             Integer adjacentParentIndex, long openedAtMillis, Long closedAtMillis, Long endEventSeqNr)
+            implements CborSerializable {
+
+        public static ShardRange initial(int index, String startingHashKey, String endingHashKey) {
+            return new ShardRange(index, startingHashKey, endingHashKey, null, null, 0, null, null);
+        }
+
+        public static ShardRange child(int index, String startingHashKey, String endingHashKey, int parentIndex,
+                                       Integer adjacentParentIndex, long openedAtMillis) {
+            return new ShardRange(index, startingHashKey, endingHashKey, parentIndex, adjacentParentIndex, openedAtMillis,
+                    null, null);
+        }
+
         public String shardId() {
             return HashKeys.shardId(index);
+        }
+
+        public boolean open() {
+            return closedAtMillis == null;
+        }
+
+        ShardRange closed(ClosedShard c) {
+            return new ShardRange(index, startingHashKey, endingHashKey, parentIndex, adjacentParentIndex, openedAtMillis,
+                    c.closedAtMillis(), c.endEventSeqNr());
+        }
+
+        public String parentShardId() {
+            return parentIndex == null ? null : HashKeys.shardId(parentIndex);
+        }
+
+        public String adjacentParentShardId() {
+            return adjacentParentIndex == null ? null : HashKeys.shardId(adjacentParentIndex);
+        }
+
+        /** Whether this shard came (directly) from {@code parent}. */
+        public boolean childOf(int parent) {
+            return (parentIndex != null && parentIndex == parent) || (adjacentParentIndex != null && adjacentParentIndex == parent);
         }
 
         public boolean contains(BigInteger hashKey) {
@@ -155,7 +247,48 @@ public final class StreamEntity
         public boolean acceptsData() {
             return status.equals("ACTIVE") || status.equals("UPDATING");
         }
+
+        /** The shards taking records now. */
+        public List<ShardRange> openShards() {
+            return shards.stream().filter(ShardRange::open).toList();
+        }
+
+        public int openShardCount() {
+            int n = 0;
+            for (ShardRange s : shards) if (s.open()) n++;
+            return n;
+        }
+
+        /**
+         * The shards whose records may still be read: every open shard, and a closed one until the
+         * retention period has passed since it closed (all its records are then expired).
+         */
+        public List<ShardRange> liveShards(long nowMillis) {
+            long cutoff = nowMillis - retentionHours * 3_600_000L;
+            return shards.stream().filter(s -> s.open() || s.closedAtMillis() >= cutoff).toList();
+        }
+
+        /** When a shard began to take records: its own opening, or the stream's creation. */
+        public long openedAt(ShardRange shard) {
+            return Math.max(shard.openedAtMillis(), createdAtMillis);
+        }
+
+        StreamInfo withShards(List<ShardRange> next) {
+            return new StreamInfo(name, arn, createdAtMillis, status, streamMode, retentionHours, next, tags,
+                    encryptionType, keyId, kmsKeyId);
+        }
+
+        StreamInfo withMode(String mode) {
+            return new StreamInfo(name, arn, createdAtMillis, status, mode, retentionHours, shards, tags,
+                    encryptionType, keyId, kmsKeyId);
+        }
     }
+
+    /**
+     * A reshard under way: the open shards' target starts, the parent a MergeShards named, and the
+     * operation (for UpdateShardCount's rolling daily limit).
+     */
+    public record ReshardState(String operation, List<String> target, Integer mergeParent) implements CborSerializable {}
 
     @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
     @JsonSubTypes({
@@ -165,34 +298,80 @@ public final class StreamEntity
 
     public record Absent() implements State {}
 
-    /** {@code shardsDeleted}: a DELETING stream whose records are gone and which only the catalogue still lists. */
-    public record Present(StreamInfo info, boolean shardsDeleted) implements State {
+    /**
+     * {@code shardsDeleted}: a DELETING stream whose records are gone and which only the catalogue still
+     * lists. {@code reshard}: the reshard under way, or null. {@code scalings}: when UpdateShardCount
+     * began, within the last day.
+     */
+    public record Present(StreamInfo info, boolean shardsDeleted, ReshardState reshard, List<Long> scalings) implements State {
+        Present(StreamInfo info, boolean shardsDeleted) {
+            this(info, shardsDeleted, null, List.of());
+        }
+
+        public Present {
+            scalings = scalings == null ? List.of() : scalings;
+        }
+
         Present with(String status) {
             return new Present(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), status, info.streamMode(),
                     info.retentionHours(), info.shards(), info.tags(), info.encryptionType(), info.keyId(), info.kmsKeyId()),
-                    shardsDeleted);
+                    shardsDeleted, reshard, scalings);
+        }
+
+        Present with(StreamInfo next) {
+            return new Present(next, shardsDeleted, reshard, scalings);
+        }
+
+        Present reshardStarted(ReshardStarted e) {
+            List<Long> recent = new ArrayList<>();
+            for (long at : scalings) if (at > e.atMillis() - 86_400_000L) recent.add(at);
+            if (e.operation().equals("UpdateShardCount")) recent.add(e.atMillis());
+            return new Present(with("UPDATING").info(), shardsDeleted, new ReshardState(e.operation(), e.target(),
+                    e.mergeParent()), List.copyOf(recent));
+        }
+
+        Present waveFinished(WaveFinished e) {
+            List<ShardRange> next = new ArrayList<>(info.shards().size() + e.children().size());
+            for (ShardRange s : info.shards()) {
+                ShardRange shard = s;
+                for (ClosedShard c : e.closed()) {
+                    if (c.index() == s.index()) shard = s.closed(c);
+                }
+                next.add(shard);
+            }
+            next.addAll(e.children());
+            return with(info.withShards(List.copyOf(next)));
+        }
+
+        Present updateFinished() {
+            return new Present(with("ACTIVE").info(), shardsDeleted, null, scalings);
+        }
+
+        /** The index the next new shard gets: the stream's numbering goes on. */
+        int nextShardIndex() {
+            int max = -1;
+            for (ShardRange s : info.shards()) max = Math.max(max, s.index());
+            return max + 1;
         }
 
         Present withRetention(int hours) {
-            return new Present(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), info.status(),
-                    info.streamMode(), hours, info.shards(), info.tags(), info.encryptionType(), info.keyId(), info.kmsKeyId()),
-                    shardsDeleted);
+            return with(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), info.status(),
+                    info.streamMode(), hours, info.shards(), info.tags(), info.encryptionType(), info.keyId(), info.kmsKeyId()));
         }
 
         Present withTags(Map<String, String> tags) {
-            return new Present(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), info.status(),
+            return with(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), info.status(),
                     info.streamMode(), info.retentionHours(), info.shards(), tags, info.encryptionType(), info.keyId(),
-                    info.kmsKeyId()), shardsDeleted);
+                    info.kmsKeyId()));
         }
 
         Present withEncryption(String type, String keyId, String kmsKeyId) {
-            return new Present(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), "UPDATING",
-                    info.streamMode(), info.retentionHours(), info.shards(), info.tags(), type, keyId, kmsKeyId),
-                    shardsDeleted);
+            return with(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), "UPDATING",
+                    info.streamMode(), info.retentionHours(), info.shards(), info.tags(), type, keyId, kmsKeyId));
         }
 
         Present withShardsDeleted() {
-            return new Present(info, true);
+            return new Present(info, true, reshard, scalings);
         }
 
         /** DELETING, and its shards' data not yet deleted. */
@@ -221,19 +400,30 @@ public final class StreamEntity
         }
     }
 
+    /** Resharding's limits ({@code sluice.stream.reshard}): UpdateShardCount calls per rolling day, open shards per stream. */
+    public record ReshardLimits(int scalingsPerDay, int maxShardsPerStream) {
+        public static ReshardLimits from(Config root) {
+            Config c = root.getConfig("sluice.stream.reshard");
+            return new ReshardLimits(c.getInt("scalings-per-day"), c.getInt("max-shards-per-stream"));
+        }
+    }
+
     // ---- wiring
 
     public static void init(ActorSystem<?> system, NodeSettings settings, Clock clock) {
         RecipientRef<StreamCatalog.Command> catalog = StreamCatalog.ref(system, settings.accountId());
         CatalogueRetry retry = CatalogueRetry.from(system.settings().config());
         ShardPurger purger = ShardPurger.cassandra(system, settings.askTimeout());
+        ShardCloser closer = ShardCloser.sharding(system, settings.askTimeout());
+        ReshardLimits limits = ReshardLimits.from(system.settings().config());
         ClusterSharding.get(system).init(Entity.of(ENTITY_KEY,
-                ctx -> create(ctx.getEntityId(), settings, retry, clock, catalog, purger)));
+                ctx -> create(ctx.getEntityId(), settings, retry, limits, clock, catalog, purger, closer)));
     }
 
-    public static Behavior<Command> create(String streamName, NodeSettings settings, CatalogueRetry retry, Clock clock,
-                                           RecipientRef<StreamCatalog.Command> catalog, ShardPurger purger) {
-        return Behaviors.setup(ctx -> new StreamEntity(ctx, streamName, settings, retry, clock, catalog, purger));
+    public static Behavior<Command> create(String streamName, NodeSettings settings, CatalogueRetry retry,
+                                           ReshardLimits limits, Clock clock, RecipientRef<StreamCatalog.Command> catalog,
+                                           ShardPurger purger, ShardCloser closer) {
+        return Behaviors.setup(ctx -> new StreamEntity(ctx, streamName, settings, retry, limits, clock, catalog, purger, closer));
     }
 
     private final ActorContext<Command> context;
@@ -243,9 +433,12 @@ public final class StreamEntity
     private final Clock clock;
     private final RecipientRef<StreamCatalog.Command> catalog;
     private final ShardPurger purger;
+    private final ShardCloser closer;
+    private final ReshardLimits limits;
 
     private StreamEntity(ActorContext<Command> context, String streamName, NodeSettings settings, CatalogueRetry retry,
-                         Clock clock, RecipientRef<StreamCatalog.Command> catalog, ShardPurger purger) {
+                         ReshardLimits limits, Clock clock, RecipientRef<StreamCatalog.Command> catalog,
+                         ShardPurger purger, ShardCloser closer) {
         super(PersistenceId.of(ENTITY_KEY.name(), streamName),
                 Entities.RESTART);
         this.context = context;
@@ -255,6 +448,8 @@ public final class StreamEntity
         this.clock = clock;
         this.catalog = catalog;
         this.purger = purger;
+        this.closer = closer;
+        this.limits = limits;
     }
 
     @Override
@@ -296,6 +491,8 @@ public final class StreamEntity
                 .onCommand(RemoveTags.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
                 .onCommand(StartEncryption.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
                 .onCommand(StopEncryption.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
+                .onCommand(Reshard.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
+                .onCommand(ChangeMode.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
                 .onCommand(Settle.class, (s, c) -> Effect().noReply())
                 .onCommand(CatalogueSilent.class, (s, c) -> Effect().noReply())
                 .onCommand(AskCatalogueAgain.class, (s, c) -> Effect().noReply());
@@ -310,13 +507,24 @@ public final class StreamEntity
                 .onCommand(RemoveTags.class, this::onRemoveTags)
                 .onCommand(StartEncryption.class, this::onStartEncryption)
                 .onCommand(StopEncryption.class, this::onStopEncryption)
+                .onCommand(Reshard.class, this::onReshard)
+                .onCommand(ChangeMode.class, this::onChangeMode)
+                .onCommand(WaveClosed.class, this::onWaveClosed)
+                .onCommand(WaveStalled.class, this::onWaveStalled)
+                .onCommand(DriveReshard.class, (s, c) -> {
+                    driveReshard(s, c.attempt());
+                    return Effect().noReply();
+                })
                 .onCommand(Settle.class, this::onSettle)
                 .onCommand(CatalogueSilent.class, this::onCatalogueSilent)
                 .onCommand(AskCatalogueAgain.class, this::onAskCatalogueAgain);
         // a purge that was started twice (a restart while it ran) ends twice
         builder.forAnyState()
                 .onCommand(PurgeShards.class, (s, c) -> Effect().noReply())
-                .onCommand(ShardsPurged.class, (s, c) -> Effect().noReply());
+                .onCommand(ShardsPurged.class, (s, c) -> Effect().noReply())
+                .onCommand(WaveClosed.class, (s, c) -> Effect().noReply())
+                .onCommand(WaveStalled.class, (s, c) -> Effect().noReply())
+                .onCommand(DriveReshard.class, (s, c) -> Effect().noReply());
         return builder.build();
     }
 
@@ -331,7 +539,7 @@ public final class StreamEntity
         List<ShardRange> ranges = new ArrayList<>(shards);
         List<BigInteger[]> even = HashKeys.evenRanges(shards);
         for (int i = 0; i < shards; i++) {
-            ranges.add(new ShardRange(i, even.get(i)[0].toString(), even.get(i)[1].toString()));
+            ranges.add(ShardRange.initial(i, even.get(i)[0].toString(), even.get(i)[1].toString()));
         }
         Created created = new Created(clock.millis(), cmd.streamMode(), settings.defaultRetentionHours(), ranges,
                 new TreeMap<>(cmd.tags()));
@@ -449,6 +657,186 @@ public final class StreamEntity
                 .thenReply(cmd.replyTo(), s -> StatusReply.ack());
     }
 
+    // ---- resharding
+
+    private ReplyEffect<Event, State> onReshard(Present state, Reshard cmd) {
+        StreamInfo info = state.info();
+        if (!info.status().equals("ACTIVE")) {
+            return Effect().reply(cmd.replyTo(), notActive(info));
+        }
+        List<ShardRange> open = ReshardPlan.open(info.shards());
+        String operation;
+        List<String> target;
+        Integer mergeParent = null;
+        int current = open.size();
+        try {
+            if (info.streamMode().equals("ON_DEMAND")) {
+                throw AwsError.ValidationException.exception("Request is invalid. Stream " + streamName + " under account "
+                        + settings.accountId() + " is in On-Demand mode.");
+            }
+            if (cmd.request() instanceof SplitRequest split) {
+                operation = "SplitShard";
+                ShardRange shard = openShard(info, split.shardToSplit());
+                BigInteger at = new BigInteger(split.newStartingHashKey());
+                BigInteger lo = new BigInteger(shard.startingHashKey());
+                BigInteger hi = new BigInteger(shard.endingHashKey());
+                if (at.compareTo(lo.add(BigInteger.ONE)) <= 0 || at.compareTo(hi) >= 0) {
+                    throw AwsError.InvalidArgumentException.exception("NewStartingHashKey " + at + " used in SplitShard() on shard "
+                            + shard.shardId() + " in stream " + streamName + " under account " + settings.accountId()
+                            + " is not both greater than one plus the shard's StartingHashKey " + lo
+                            + " and less than the shard's EndingHashKey " + hi + ".");
+                }
+                checkShardLimits(cmd.openShardsInAccount(), current, current + 1);
+                target = ReshardPlan.split(open, at.toString());
+            } else if (cmd.request() instanceof MergeRequest merge) {
+                operation = "MergeShards";
+                ShardRange a = openShard(info, merge.shardToMerge());
+                ShardRange b = openShard(info, merge.adjacentShardToMerge());
+                // as AWS: the shard to merge comes first, the adjacent one right after it
+                if (!new BigInteger(a.endingHashKey()).add(BigInteger.ONE).equals(new BigInteger(b.startingHashKey()))) {
+                    throw AwsError.InvalidArgumentException.exception("Shards " + a.shardId() + " and " + b.shardId()
+                            + " in stream " + streamName + " under account " + settings.accountId()
+                            + " are not an adjacent pair of shards eligible for merging");
+                }
+                target = ReshardPlan.merge(open, a, b);
+            } else {
+                operation = "UpdateShardCount";
+                int wanted = ((ScaleRequest) cmd.request()).targetShardCount();
+                checkScaling(state, current, wanted, cmd.openShardsInAccount());
+                target = ReshardPlan.uniform(open, wanted);
+            }
+        } catch (io.sluice.protocol.ApiException refused) {
+            return Effect().reply(cmd.replyTo(), StatusReply.error(refused));
+        }
+        int wanted = target.size();
+        return Effect().persist(new ReshardStarted(operation, List.copyOf(target), mergeParent, clock.millis()))
+                .thenRun(s -> resumeTransition(s))
+                .thenReply(cmd.replyTo(), s -> StatusReply.success(new ReshardAccepted(current, wanted)));
+    }
+
+    /** A shard of the stream that is open, or AWS's refusal. */
+    private ShardRange openShard(StreamInfo info, String shardId) {
+        int index = HashKeys.shardIndex(shardId);
+        ShardRange shard = info.liveShards(clock.millis()).stream().filter(s -> s.index() == index).findFirst()
+                .orElseThrow(() -> AwsError.ResourceNotFoundException.exception("Could not find shard " + shardId
+                        + " in stream " + streamName + " under account " + settings.accountId() + "."));
+        if (!shard.open()) {
+            throw AwsError.InvalidArgumentException.exception("Shard " + shardId + " in stream " + streamName
+                    + " under account " + settings.accountId()
+                    + " has already been merged or split, and thus is not eligible for merging or splitting.");
+        }
+        return shard;
+    }
+
+    private void checkScaling(Present state, int current, int wanted, int openInAccount) {
+        long now = clock.millis();
+        long recent = state.scalings().stream().filter(at -> at > now - 86_400_000L).count();
+        if (recent >= limits.scalingsPerDay()) {
+            throw AwsError.LimitExceededException.exception("Cannot run UpdateShardCount more than " + limits.scalingsPerDay()
+                    + " times in a 24 hour period");
+        }
+        if (wanted > current * 2) {
+            throw AwsError.LimitExceededException.exception("UpdateShardCount cannot scale up over double your current open shard count. Current open shard count: "
+                    + current + " Target shard count: " + wanted);
+        }
+        if (wanted * 2 < current) {
+            throw AwsError.LimitExceededException.exception("UpdateShardCount cannot scale down below half your current open shard count. Current open shard count: "
+                    + current + " Target shard count: " + wanted);
+        }
+        checkShardLimits(openInAccount, current, wanted);
+    }
+
+    /** The stream's and the account's shard limits, for a reshard from {@code current} to {@code wanted} open shards. */
+    private void checkShardLimits(int openInAccount, int current, int wanted) {
+        if (wanted > limits.maxShardsPerStream() && wanted > current) {
+            throw AwsError.LimitExceededException.exception("Target shard count or number of open shards cannot be greater than "
+                    + limits.maxShardsPerStream() + ". Current open shard count: " + current + ", Target shard count: " + wanted);
+        }
+        int added = wanted - current;
+        if (added > 0 && openInAccount + added > settings.shardLimit()) {
+            throw AwsError.LimitExceededException.exception("This request would exceed the shard limit for the account " + settings.accountId()
+                    + " in " + settings.region() + ". Current shard count for the account: " + openInAccount
+                    + ". Limit: " + settings.shardLimit()
+                    + ". Number of additional shards that would have resulted from this request: " + added + ".");
+        }
+    }
+
+    /**
+     * Closes the parents of the reshard's next wave, or finishes the reshard when there is none. Each
+     * wave is persisted only once all its parents are closed, so the children's records all follow
+     * their parents'; after a crash the same wave is found again and its closes (idempotent) redone.
+     */
+    private void driveReshard(Present state, int attempt) {
+        if (state.reshard() == null || !state.info().status().equals("UPDATING")) {
+            return;
+        }
+        List<ReshardPlan.Step> wave = nextWave(state);
+        if (wave.isEmpty()) {
+            context.getSelf().tell(new WaveClosed(List.of(), List.of()));
+            return;
+        }
+        StreamInfo info = state.info();
+        List<CompletableFuture<ClosedShard>> closes = new ArrayList<>();
+        for (ReshardPlan.Step step : wave) {
+            for (int parent : step.parents()) {
+                closes.add(closer.close(ShardEntity.entityId(info.name(), info.createdAtMillis(), parent))
+                        .thenApply(c -> new ClosedShard(parent, c.endEventSeqNr(), c.closedAtMillis())).toCompletableFuture());
+            }
+        }
+        var log = context.getLog();
+        context.pipeToSelf(CompletableFuture.allOf(closes.toArray(CompletableFuture[]::new)), (done, failure) -> {
+            if (failure != null) {
+                log.warn("Closing the parent shards of a reshard of stream {} failed (attempt {}); trying again", streamName, attempt, failure);
+                return new WaveStalled(attempt);
+            }
+            return new WaveClosed(wave, closes.stream().map(CompletableFuture::join).toList());
+        });
+    }
+
+    private static List<ReshardPlan.Step> nextWave(Present state) {
+        return ReshardPlan.nextWave(ReshardPlan.open(state.info().shards()), state.reshard().target(),
+                state.reshard().mergeParent());
+    }
+
+    private ReplyEffect<Event, State> onWaveClosed(Present state, WaveClosed cmd) {
+        if (state.reshard() == null || !state.info().status().equals("UPDATING")) {
+            return Effect().noReply();
+        }
+        List<ReshardPlan.Step> wave = nextWave(state);
+        if (!wave.equals(cmd.wave())) {
+            // an answer to a wave already persisted (driven twice): the current wave is driven on its own
+            return Effect().noReply();
+        }
+        if (wave.isEmpty()) {
+            return Effect().persist(new UpdateFinished()).thenNoReply();
+        }
+        List<ShardRange> children = ReshardPlan.children(state.info().shards(), wave, state.nextShardIndex(), clock.millis());
+        return Effect().persist(new WaveFinished(cmd.closed(), children))
+                .thenRun(s -> driveReshard((Present) s, 1))
+                .thenNoReply();
+    }
+
+    private ReplyEffect<Event, State> onWaveStalled(Present state, WaveStalled cmd) {
+        if (state.reshard() != null) {
+            context.scheduleOnce(retry.after(cmd.attempt()), context.getSelf(), new DriveReshard(cmd.attempt() + 1));
+        }
+        return Effect().noReply();
+    }
+
+    private ReplyEffect<Event, State> onChangeMode(Present state, ChangeMode cmd) {
+        StreamInfo info = state.info();
+        if (!info.status().equals("ACTIVE")) {
+            return Effect().reply(cmd.replyTo(), notActive(info));
+        }
+        if (info.streamMode().equals(cmd.streamMode())) {
+            // as AWS: nothing to change (tools such as Terraform send the mode on every apply)
+            return Effect().reply(cmd.replyTo(), StatusReply.ack());
+        }
+        return Effect().persist(new ModeChanged(cmd.streamMode()))
+                .thenRun(s -> resumeTransition(s))
+                .thenReply(cmd.replyTo(), s -> StatusReply.ack());
+    }
+
     private ReplyEffect<Event, State> onSettle(Present state, Settle cmd) {
         String status = state.info().status();
         if (!status.equals(cmd.status())) {
@@ -458,7 +846,8 @@ public final class StreamEntity
         return switch (status) {
             case "CREATING" -> Effect().persist(new Activated()).thenNoReply();
             case "DELETING" -> Effect().persist(new Deleted()).thenNoReply();
-            case "UPDATING" -> Effect().persist(new UpdateFinished()).thenNoReply();
+            // a reshard ends by its own waves, never by a Settle
+            case "UPDATING" -> state.reshard() != null ? Effect().noReply() : Effect().persist(new UpdateFinished()).thenNoReply();
             default -> Effect().noReply();
         };
     }
@@ -486,6 +875,10 @@ public final class StreamEntity
             return;
         }
         String status = present.info().status();
+        if (status.equals("UPDATING") && present.reshard() != null) {
+            driveReshard(present, 1);
+            return;
+        }
         if (status.equals("UPDATING")) {
             // an update needs nobody else's agreement; front ends see it within their cache period
             context.getSelf().tell(new Settle(status));
@@ -538,7 +931,10 @@ public final class StreamEntity
                 })
                 .onEvent(EncryptionStarted.class, (s, e) -> s.withEncryption("KMS", e.keyId(), e.kmsKeyId()))
                 .onEvent(EncryptionStopped.class, (s, e) -> s.withEncryption("NONE", null, null))
-                .onEvent(UpdateFinished.class, (s, e) -> s.with("ACTIVE"))
+                .onEvent(UpdateFinished.class, (s, e) -> s.updateFinished())
+                .onEvent(ReshardStarted.class, Present::reshardStarted)
+                .onEvent(WaveFinished.class, Present::waveFinished)
+                .onEvent(ModeChanged.class, (s, e) -> s.with(s.info().withMode(e.streamMode())).with("UPDATING"))
                 .onEvent(TagsRemoved.class, (s, e) -> {
                     Map<String, String> tags = new TreeMap<>(s.info().tags());
                     e.keys().forEach(tags::remove);

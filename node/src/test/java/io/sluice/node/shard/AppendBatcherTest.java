@@ -51,11 +51,11 @@ class AppendBatcherTest {
                 refused.getError().toString());
 
         // the write completes: the first is acknowledged, the queued one goes out as the next write
-        inFlight.replyTo().tell(StatusReply.success(new ShardEntity.AppendAck(1, 1000)));
+        inFlight.replyTo().tell(StatusReply.success(new ShardEntity.AppendAck(1, 1000, false)));
         assertEquals(1, first.receiveMessage().getValue().eventSeqNr());
         ShardEntity.Append next = shard.expectMessageClass(ShardEntity.Append.class);
         assertEquals("b", new String(next.records().get(0).data(), StandardCharsets.UTF_8));
-        next.replyTo().tell(StatusReply.success(new ShardEntity.AppendAck(2, 1001)));
+        next.replyTo().tell(StatusReply.success(new ShardEntity.AppendAck(2, 1001, false)));
         assertEquals(2, queued.receiveMessage().getValue().eventSeqNr());
     }
 }

@@ -42,6 +42,11 @@ class StreamEntityTest {
 
     private record PurgeCall(String shardEntityId, CompletableFuture<Done> result) {}
 
+    /** Shard closes a reshard started, in order; each ends when the test completes its result. */
+    private final LinkedBlockingQueue<CloseCall> closes = new LinkedBlockingQueue<>();
+
+    private record CloseCall(String shardEntityId, CompletableFuture<io.sluice.node.shard.ShardEntity.Closed> result) {}
+
     @AfterAll
     static void stop() {
         testKit.shutdownTestKit();
@@ -61,9 +66,13 @@ class StreamEntityTest {
             String name, NodeSettings settings) {
         var kit = EventSourcedBehaviorTestKit.<StreamEntity.Command, StreamEntity.Event, StreamEntity.State>create(
                 testKit.system(), StreamEntity.create(name, settings, StreamEntity.CatalogueRetry.from(CONFIG),
-                        new MutableClock(), catalog.ref(), shardEntityId -> {
+                        StreamEntity.ReshardLimits.from(CONFIG), new MutableClock(), catalog.ref(), shardEntityId -> {
                     PurgeCall call = new PurgeCall(shardEntityId, new CompletableFuture<>());
                     purges.add(call);
+                    return call.result();
+                }, shardEntityId -> {
+                    CloseCall call = new CloseCall(shardEntityId, new CompletableFuture<>());
+                    closes.add(call);
                     return call.result();
                 }));
         kit.clear();

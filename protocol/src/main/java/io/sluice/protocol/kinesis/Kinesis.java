@@ -34,6 +34,9 @@ public final class Kinesis {
 
     public record ShardFilter(String type, String shardId, Instant timestamp) {}
 
+    /** A shard a closed shard's records continue in: listed by GetRecords at the parent's end. */
+    public record ChildShard(String shardId, List<String> parentShards, HashKeyRange hashKeyRange) {}
+
     public record StreamSummary(String streamName, String streamARN, String streamStatus,
                                 StreamModeDetails streamModeDetails, Instant streamCreationTimestamp) {}
 
@@ -131,7 +134,28 @@ public final class Kinesis {
     public record GetRecordsRequest(String shardIterator, Integer limit, String streamARN) {}
 
     public record GetRecordsResponse(List<Record> records, String nextShardIterator, Long millisBehindLatest,
-                                     List<Object> childShards) {}
+                                     List<ChildShard> childShards) {}
+
+    // ---- resharding
+
+    public record SplitShardRequest(String streamName, String streamARN, String shardToSplit, String newStartingHashKey)
+            implements StreamAddressed {}
+
+    public record MergeShardsRequest(String streamName, String streamARN, String shardToMerge, String adjacentShardToMerge)
+            implements StreamAddressed {}
+
+    public record UpdateShardCountRequest(String streamName, String streamARN, Integer targetShardCount, String scalingType)
+            implements StreamAddressed {}
+
+    public record UpdateShardCountResponse(String streamName, Integer currentShardCount, Integer targetShardCount,
+                                           String streamARN) {}
+
+    public record UpdateStreamModeRequest(String streamARN, StreamModeDetails streamModeDetails) implements StreamAddressed {
+        @Override
+        public String streamName() {
+            return null;
+        }
+    }
 
     // ---- account
 

@@ -36,29 +36,36 @@ public final class PageToken {
         return parts[2];
     }
 
-    /** Where a ListShards page starts: after {@code afterShardId} of {@code streamName}. */
-    public record Shards(String streamName, String afterShardId) {}
+    /** Where a ListShards page starts: after {@code afterShardId} of {@code streamName}, with the first page's filter (or null). */
+    public record Shards(String streamName, String afterShardId, Kinesis.ShardFilter filter) {}
 
-    public static String issueShards(String streamName, String afterShardId, Clock clock) {
-        return issue(SHARDS, streamName + "|" + afterShardId, clock);
+    public static String issueShards(String streamName, String afterShardId, Kinesis.ShardFilter filter, Clock clock) {
+        String rest = filter == null ? "" : "|" + filter.type() + "|" + (filter.shardId() == null ? "" : filter.shardId())
+                + "|" + (filter.timestamp() == null ? "" : Long.toString(filter.timestamp().toEpochMilli()));
+        return issue(SHARDS, streamName + "|" + afterShardId + rest, clock);
     }
 
     /**
-     * The stream and shard a ListShards token names. The stream is checked as a StreamName would
-     * be: a ListShards call with a NextToken names its stream only through the token, and that
+     * The stream, shard and filter a ListShards token names. The stream is checked as a StreamName
+     * would be: a ListShards call with a NextToken names its stream only through the token, and that
      * name is what the caller is authorized on.
      */
     public static Shards openShards(String token, Clock clock) {
-        String opened = open(token, SHARDS, clock);
-        int bar = opened.lastIndexOf('|');
-        if (bar < 1 || bar > 128) {
+        String[] parts = open(token, SHARDS, clock).split("\\|", -1);
+        if ((parts.length != 2 && parts.length != 5) || parts[0].isEmpty() || parts[0].length() > 128
+                || !KinesisLimits.STREAM_NAME.matcher(parts[0]).matches()) {
             throw invalid();
         }
-        String stream = opened.substring(0, bar);
-        if (!KinesisLimits.STREAM_NAME.matcher(stream).matches()) {
-            throw invalid();
+        Kinesis.ShardFilter filter = null;
+        if (parts.length == 5) {
+            try {
+                filter = new Kinesis.ShardFilter(parts[2], parts[3].isEmpty() ? null : parts[3],
+                        parts[4].isEmpty() ? null : java.time.Instant.ofEpochMilli(Long.parseLong(parts[4])));
+            } catch (NumberFormatException e) {
+                throw invalid();
+            }
         }
-        return new Shards(stream, opened.substring(bar + 1));
+        return new Shards(parts[0], parts[1], filter);
     }
 
     private static RuntimeException invalid() {

@@ -25,8 +25,20 @@ class PageTokenTest {
 
     @Test
     void aShardsTokenNamesItsStreamAndShard() {
-        PageToken.Shards s = PageToken.openShards(PageToken.issueShards("alpha", "shardId-000000000001", clock), clock);
-        assertEquals(new PageToken.Shards("alpha", "shardId-000000000001"), s);
+        PageToken.Shards s = PageToken.openShards(PageToken.issueShards("alpha", "shardId-000000000001", null, clock), clock);
+        assertEquals(new PageToken.Shards("alpha", "shardId-000000000001", null), s);
+    }
+
+    @Test
+    void aShardsTokenCarriesTheFirstPagesFilter() {
+        var atTime = new Kinesis.ShardFilter("AT_TIMESTAMP", null, java.time.Instant.ofEpochMilli(1_700_000_123_456L));
+        assertEquals(new PageToken.Shards("alpha", "shardId-000000000003", atTime),
+                PageToken.openShards(PageToken.issueShards("alpha", "shardId-000000000003", atTime, clock), clock));
+        var after = new Kinesis.ShardFilter("AFTER_SHARD_ID", "shardId-000000000001", null);
+        assertEquals(new PageToken.Shards("alpha", "shardId-000000000003", after),
+                PageToken.openShards(PageToken.issueShards("alpha", "shardId-000000000003", after, clock), clock));
+        assertEquals(AwsError.InvalidArgumentException,
+                refusal(() -> PageToken.openShards(token("shards\n1700000000000\nalpha|x|AT_TIMESTAMP||soon"), clock)));
     }
 
     @Test

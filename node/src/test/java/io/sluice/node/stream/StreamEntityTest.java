@@ -315,4 +315,141 @@ class StreamEntityTest {
         assertEquals(4, info.shards().size());
         assertEquals("v", info.tags().get("k"));
     }
+
+    // ---- resharding
+
+    private CloseCall nextClose() throws InterruptedException {
+        CloseCall call = closes.poll(5, TimeUnit.SECONDS);
+        assertNotNull(call, "no shard was closed");
+        return call;
+    }
+
+    private StatusReply<StreamEntity.ReshardAccepted> reshard(StreamEntity.ReshardRequest request) {
+        return stream.<StatusReply<StreamEntity.ReshardAccepted>>runCommand(
+                replyTo -> new StreamEntity.Reshard(request, 0, replyTo)).reply();
+    }
+
+    private static io.sluice.node.shard.ShardEntity.Closed closedAt(long endEventSeqNr) {
+        return new io.sluice.node.shard.ShardEntity.Closed(endEventSeqNr, System.currentTimeMillis());
+    }
+
+    private StreamEntity.StreamInfo activeStream(String name, int shards) {
+        stream = streamNamed(name, SETTINGS);
+        create(shards);
+        catalogueAcknowledges();
+        awaitStatus("ACTIVE");
+        return describe();
+    }
+
+    @Test
+    void aSplitListsItsChildrenOnlyOnceTheParentIsClosed() throws Exception {
+        long createdAt = activeStream("split", 2).createdAtMillis();
+        String middle = new java.math.BigInteger(describe().shards().get(0).endingHashKey()).shiftRight(1).toString();
+        var accepted = reshard(new StreamEntity.SplitRequest("shardId-000000000000", middle));
+        assertTrue(accepted.isSuccess(), accepted::toString);
+        assertEquals(new StreamEntity.ReshardAccepted(2, 3), accepted.getValue());
+        CloseCall close = nextClose();
+        assertEquals("split~" + createdAt + "~0", close.shardEntityId());
+        StreamEntity.StreamInfo during = describe();
+        assertEquals("UPDATING", during.status());
+        assertEquals(2, during.shards().size(), "children listed before their parent closed");
+        close.result().complete(closedAt(7));
+        awaitStatus("ACTIVE");
+        StreamEntity.StreamInfo after = describe();
+        assertEquals(4, after.shards().size());
+        StreamEntity.ShardRange parent = after.shards().get(0);
+        assertFalse(parent.open());
+        assertEquals(7L, parent.endEventSeqNr());
+        StreamEntity.ShardRange lower = after.shards().get(2);
+        StreamEntity.ShardRange upper = after.shards().get(3);
+        assertEquals(List.of(2, 3), List.of(lower.index(), upper.index()));
+        assertEquals(0, lower.parentIndex());
+        assertEquals(0, upper.parentIndex());
+        assertEquals(parent.startingHashKey(), lower.startingHashKey());
+        assertEquals(middle, upper.startingHashKey());
+        assertEquals(new java.math.BigInteger(middle).subtract(java.math.BigInteger.ONE).toString(), lower.endingHashKey());
+        assertEquals(parent.endingHashKey(), upper.endingHashKey());
+        assertEquals(3, after.openShardCount());
+        assertNull(closes.poll(200, TimeUnit.MILLISECONDS), "a finished reshard closed another shard");
+    }
+
+    @Test
+    void aReshardInterruptedByARestartClosesItsParentsAgainAndFinishes() throws Exception {
+        long createdAt = activeStream("interrupted", 2).createdAtMillis();
+        assertTrue(reshard(new StreamEntity.ScaleRequest(4)).isSuccess());
+        CloseCall lost1 = nextClose();
+        CloseCall lost2 = nextClose();
+        // the node goes down while the closes run: their outcomes never arrive
+        stream.restart();
+        assertEquals("UPDATING", describe().status());
+        CloseCall again1 = nextClose();
+        CloseCall again2 = nextClose();
+        assertEquals(java.util.Set.of(lost1.shardEntityId(), lost2.shardEntityId()),
+                java.util.Set.of(again1.shardEntityId(), again2.shardEntityId()));
+        assertEquals(java.util.Set.of("interrupted~" + createdAt + "~0", "interrupted~" + createdAt + "~1"),
+                java.util.Set.of(again1.shardEntityId(), again2.shardEntityId()));
+        again1.result().complete(closedAt(3));
+        again2.result().complete(closedAt(4));
+        awaitStatus("ACTIVE");
+        StreamEntity.StreamInfo after = describe();
+        assertEquals(6, after.shards().size());
+        assertEquals(4, after.openShardCount());
+        // the answers of the lost closes, arriving late, change nothing
+        lost1.result().complete(closedAt(99));
+        lost2.result().complete(closedAt(99));
+        assertEquals(after, describe());
+    }
+
+    @Test
+    void aFailedCloseIsTriedAgainAndAMergeFollowsTheSplits() throws Exception {
+        activeStream("merge", 4);
+        assertTrue(reshard(new StreamEntity.ScaleRequest(2)).isSuccess());
+        List<CloseCall> first = List.of(nextClose(), nextClose(), nextClose(), nextClose());
+        first.get(0).result().completeExceptionally(new IllegalStateException("shard's node unreachable"));
+        for (int i = 1; i < 4; i++) first.get(i).result().complete(closedAt(10 + i));
+        // the whole wave is closed again (closing a closed shard answers its end again)
+        for (int i = 0; i < 4; i++) nextClose().result().complete(closedAt(10 + i));
+        awaitStatus("ACTIVE");
+        StreamEntity.StreamInfo after = describe();
+        assertEquals(6, after.shards().size());
+        StreamEntity.ShardRange low = after.shards().get(4);
+        StreamEntity.ShardRange high = after.shards().get(5);
+        assertEquals(List.of(0, 1), java.util.Arrays.asList(low.parentIndex(), low.adjacentParentIndex()));
+        assertEquals(List.of(2, 3), java.util.Arrays.asList(high.parentIndex(), high.adjacentParentIndex()));
+        assertEquals("0", low.startingHashKey());
+        assertEquals(after.shards().get(3).endingHashKey(), high.endingHashKey());
+    }
+
+    @Test
+    void refusesReshardsAsAwsDoesAndChangesNothing() throws Exception {
+        StreamEntity.StreamInfo before = activeStream("refusals", 2);
+        String end0 = before.shards().get(0).endingHashKey();
+        String start0 = before.shards().get(0).startingHashKey();
+        List<Object[]> cases = List.of(
+                new Object[] {new StreamEntity.SplitRequest("shardId-000000000009", "5"), AwsError.ResourceNotFoundException, "Could not find shard shardId-000000000009"},
+                new Object[] {new StreamEntity.SplitRequest("shardId-000000000000", end0), AwsError.InvalidArgumentException, "is not both greater than one plus"},
+                new Object[] {new StreamEntity.SplitRequest("shardId-000000000000", new java.math.BigInteger(start0).add(java.math.BigInteger.ONE).toString()), AwsError.InvalidArgumentException, "is not both greater than one plus"},
+                new Object[] {new StreamEntity.MergeRequest("shardId-000000000001", "shardId-000000000000"), AwsError.InvalidArgumentException, "are not an adjacent pair of shards eligible for merging"},
+                new Object[] {new StreamEntity.ScaleRequest(5), AwsError.LimitExceededException, "UpdateShardCount cannot scale up over double your current open shard count. Current open shard count: 2 Target shard count: 5"},
+                new Object[] {new StreamEntity.ScaleRequest(0), AwsError.LimitExceededException, "UpdateShardCount cannot scale down below half"});
+        for (Object[] c : cases) {
+            StatusReply<StreamEntity.ReshardAccepted> reply = reshard((StreamEntity.ReshardRequest) c[0]);
+            assertTrue(reply.isError(), () -> c[0] + " was accepted");
+            ApiException refused = (ApiException) reply.getError();
+            assertEquals(c[1], refused.error(), refused::getMessage);
+            assertTrue(refused.getMessage().contains((String) c[2]), refused::getMessage);
+            assertEquals(before, describe(), c[0] + " changed the stream");
+        }
+        // while one reshard runs, the stream is UPDATING and takes no other
+        String middle = new java.math.BigInteger(end0).shiftRight(1).toString();
+        assertTrue(reshard(new StreamEntity.SplitRequest("shardId-000000000000", middle)).isSuccess());
+        StatusReply<StreamEntity.ReshardAccepted> busy = reshard(new StreamEntity.ScaleRequest(3));
+        assertEquals(AwsError.ResourceInUseException, ((ApiException) busy.getError()).error());
+        assertEquals("Stream refusals under account 000000000000 not ACTIVE, instead in state UPDATING", busy.getError().getMessage());
+        nextClose().result().complete(closedAt(2));
+        awaitStatus("ACTIVE");
+        StatusReply<StreamEntity.ReshardAccepted> again = reshard(new StreamEntity.SplitRequest("shardId-000000000000", middle));
+        assertEquals(AwsError.InvalidArgumentException, ((ApiException) again.getError()).error());
+        assertTrue(again.getError().getMessage().endsWith("has already been merged or split, and thus is not eligible for merging or splitting."));
+    }
 }

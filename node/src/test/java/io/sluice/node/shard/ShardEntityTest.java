@@ -145,4 +145,34 @@ class ShardEntityTest {
         assertEquals(StatusReply.ack(), replies.receiveMessage());
         replies.expectTerminated(live);
     }
+
+    @Test
+    void aClosedShardTakesNoRecordsKeepsItsEndAndReportsItToReaders() {
+        append("a", "b");
+        append("c");
+        var close = shard.<StatusReply<ShardEntity.Closed>>runCommand(ShardEntity.Close::new);
+        ShardEntity.Closed end = close.reply().getValue();
+        assertEquals(3, end.endEventSeqNr(), "the close is the event after the last append");
+        assertInstanceOf(ShardEntity.ShardClosed.class, close.event());
+        // closing again answers the same end and stores nothing
+        var again = shard.<StatusReply<ShardEntity.Closed>>runCommand(ShardEntity.Close::new);
+        assertEquals(end, again.reply().getValue());
+        assertTrue(again.hasNoEvents());
+        // an append after the close stores nothing and says why
+        var refused = shard.<StatusReply<ShardEntity.AppendAck>>runCommand(
+                replyTo -> new ShardEntity.Append(List.of(record("late")), List.of(), replyTo));
+        assertTrue(refused.reply().getValue().shardClosed());
+        assertTrue(refused.hasNoEvents());
+        // readers see every record, then the end
+        ShardEntity.ReadResult all = read(1, 0, 0);
+        assertEquals(List.of("a", "b", "c"), texts(all.records()));
+        assertTrue(all.closed());
+        // the end survives a restart
+        shard.restart();
+        assertEquals(end, shard.<StatusReply<ShardEntity.Closed>>runCommand(ShardEntity.Close::new).reply().getValue());
+        assertTrue(shard.<ShardEntity.TipInfo>runCommand(ShardEntity.Tip::new).reply().closed());
+        ShardEntity.ReadResult recovered = read(1, 0, 0);
+        assertTrue(recovered.needsJournal() && recovered.closed(), recovered::toString);
+        assertEquals(3, recovered.tipEventSeqNr());
+    }
 }

@@ -72,6 +72,7 @@ public final class KinesisBench {
                 case "put-records" -> bench.putRecords();
                 case "put-record" -> bench.putRecord();
                 case "propagation" -> bench.propagation();
+                case "reshard" -> bench.reshard();
                 default -> usage("unknown scenario " + scenario);
             }
         } catch (KinesisClient.ApiError e) {
@@ -86,11 +87,13 @@ public final class KinesisBench {
 
     private static void usage(String problem) {
         System.err.println("KinesisBench: " + problem);
-        System.err.println("usage: KinesisBench put-records|put-record|propagation [--key=value ...]  (or -Dkey=value)");
+        System.err.println("usage: KinesisBench put-records|put-record|propagation|reshard [--key=value ...]  (or -Dkey=value)");
         System.err.println("  endpoint=http://127.0.0.1:4567 region=us-east-1 stream=bench-<scenario> shards=4 (propagation: 1)");
         System.err.println("  duration=20 warmup=5 (seconds) concurrency=8 (put-record: 32) size=1024 batch=100");
         System.err.println("  maxRequests=2000000 timeout=30 (s)  propagation: interval=10 (ms) poll=50 (ms) drain=5 (s)");
         System.err.println("  encryption=none|kms keyId=alias/aws/kinesis (server-side encryption of the stream)");
+        System.err.println("  put-records/put-record: resharding=true (UpdateShardCount shards<->2*shards in a loop meanwhile)");
+        System.err.println("  reshard: shards=4 target=8 rounds=1 (time from UpdateShardCount to ACTIVE, up and back down)");
         System.err.println("  credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY");
         System.exit(2);
     }
@@ -103,14 +106,21 @@ public final class KinesisBench {
         int batch = (int) args.num("batch", 100);
         int size = (int) args.num("size", 1024);
         int shards = (int) args.num("shards", 4);
-        String stream = args.str("stream", "bench-put-records");
+        boolean resharding = Boolean.parseBoolean(args.str("resharding", "false"));
+        String stream = args.str("stream", resharding ? "bench-put-records-resharding" : "bench-put-records");
         kinesis.ensureStream(stream, shards, kmsKeyId());
-        RunResult r = runCallers(concurrency, (rnd, data) -> putRecordsBody(stream, batch, data, rnd),
-                "PutRecords", batch, size);
+        Resharder resharder = resharding ? new Resharder(stream, shards) : null;
+        RunResult r;
+        try {
+            r = runCallers(concurrency, (rnd, data) -> putRecordsBody(stream, batch, data, rnd), "PutRecords", batch, size);
+        } finally {
+            if (resharder != null) resharder.stop();
+        }
         System.out.printf(Locale.ROOT,
-                "put-records c=%d b=%d size=%d shards=%d d=%ds: %.0f records/s, %.1f MiB/s, %.0f req/s, %s, "
+                "put-records c=%d b=%d size=%d shards=%d d=%ds%s: %.0f records/s, %.1f MiB/s, %.0f req/s, %s, "
                         + "failures=%d%s, client-cpu=%.2f cores%n",
-                concurrency, batch, size, shards, r.seconds(), r.records / r.elapsed, r.records * (double) size / r.elapsed / (1 << 20),
+                concurrency, batch, size, shards, r.seconds(), resharder == null ? "" : " " + resharder.summary(),
+                r.records / r.elapsed, r.records * (double) size / r.elapsed / (1 << 20),
                 r.requests / r.elapsed, LatencySamples.summary(r.samples), r.failedRequests, r.failureDetail(), r.clientCores);
     }
 
@@ -127,6 +137,65 @@ public final class KinesisBench {
                 "put-record c=%d size=%d shards=%d d=%ds: %.0f req/s, %.1f MiB/s, %s, failures=%d%s, client-cpu=%.2f cores%n",
                 concurrency, size, shards, r.seconds(), r.requests / r.elapsed, r.records * (double) size / r.elapsed / (1 << 20),
                 LatencySamples.summary(r.samples), r.failedRequests, r.failureDetail(), r.clientCores);
+    }
+
+    /** N shards to 2N and back, again and again, in the background of a put run (resharding=true). */
+    private final class Resharder {
+        private final Thread thread;
+        private final java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        private final List<Long> millis = java.util.Collections.synchronizedList(new ArrayList<>());
+        private volatile Exception failure;
+
+        Resharder(String stream, int shards) {
+            thread = new Thread(() -> {
+                try {
+                    int target = shards * 2;
+                    while (running.get()) {
+                        millis.add(kinesis.reshard(stream, target));
+                        target = target == shards ? shards * 2 : shards;
+                    }
+                    // leave the stream as it was found
+                    JsonNode summary = kinesis.call("DescribeStreamSummary", KinesisClient.object().put("StreamName", stream));
+                    if (summary.path("StreamDescriptionSummary").path("OpenShardCount").asInt() != shards) {
+                        kinesis.reshard(stream, shards);
+                    }
+                } catch (Exception e) {
+                    failure = e;
+                }
+            }, "resharder");
+            thread.start();
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            thread.join();
+            if (failure != null) {
+                throw new IllegalStateException("resharding failed", failure);
+            }
+        }
+
+        String summary() {
+            return "while resharding (" + millis.size() + " reshards, ms each " + millis + ")";
+        }
+    }
+
+    /** UpdateShardCount from N to the target and back, each timed from the call to ACTIVE, on a fresh stream. */
+    private void reshard() throws Exception {
+        int shards = (int) args.num("shards", 4);
+        int target = (int) args.num("target", shards * 2);
+        int rounds = (int) args.num("rounds", 1);
+        String stream = args.str("stream", "bench-reshard-" + shards + "-" + System.currentTimeMillis());
+        kinesis.ensureStream(stream, shards, kmsKeyId());
+        try {
+            for (int i = 0; i < rounds; i++) {
+                long up = kinesis.reshard(stream, target);
+                long down = kinesis.reshard(stream, shards);
+                System.out.printf(Locale.ROOT, "reshard %d -> %d: %d ms to ACTIVE; %d -> %d: %d ms%n",
+                        shards, target, up, target, shards, down);
+            }
+        } finally {
+            kinesis.deleteStream(stream);
+        }
     }
 
     private interface BodyMaker {

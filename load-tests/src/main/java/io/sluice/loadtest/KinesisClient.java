@@ -176,6 +176,28 @@ public final class KinesisClient {
         return false;
     }
 
+    /**
+     * UpdateShardCount to {@code target} (UNIFORM_SCALING), then DescribeStreamSummary every 10 ms until the
+     * stream is ACTIVE again; answers the milliseconds from the call to the first ACTIVE answer.
+     */
+    public long reshard(String stream, int target) throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        call("UpdateShardCount", object().put("StreamName", stream).put("TargetShardCount", target)
+                .put("ScalingType", "UNIFORM_SCALING"));
+        long deadline = t0 + TimeUnit.SECONDS.toNanos(300);
+        while (true) {
+            JsonNode summary = call("DescribeStreamSummary", object().put("StreamName", stream))
+                    .path("StreamDescriptionSummary");
+            if ("ACTIVE".equals(summary.path("StreamStatus").asText())) {
+                return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("stream " + stream + " still resharding after 300 s: " + summary);
+            }
+            Thread.sleep(10);
+        }
+    }
+
     /** The ids of the stream's open shards (the ones that take new records), in ListShards order. */
     public List<String> openShards(String stream) throws IOException, InterruptedException {
         List<String> ids = new ArrayList<>();

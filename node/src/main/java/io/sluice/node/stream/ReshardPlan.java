@@ -42,12 +42,15 @@ public final class ReshardPlan {
 
     /**
      * The uniform layout of {@code count} shards, each start moved onto an open shard's start when it
-     * is within {@code count} hash keys of it (the rounding of {@link HashKeys#evenRanges}), so that
-     * 2 → 4 → 2 reshards by exact splits and merges and creates no sliver shards.
+     * is within a 2^-32 part of a shard's width of it, so that 2 → 4 → 2 reshards by exact splits and
+     * merges and creates no sliver shards. {@link HashKeys#evenRanges} rounds a start of n shards up to
+     * n hash keys below its exact place, so two counts may round a boundary they share a little more
+     * than either count apart (52 and 28 shards: 33 keys); the tolerance is far above any shard count,
+     * and still far below any shard's width.
      */
     public static List<String> uniform(List<ShardRange> openShards, int count) {
         List<BigInteger> existing = openShards.stream().map(s -> new BigInteger(s.startingHashKey())).toList();
-        BigInteger tolerance = BigInteger.valueOf(count);
+        BigInteger tolerance = HashKeys.MAX.divide(BigInteger.valueOf(count)).shiftRight(32);
         List<String> starts = new ArrayList<>(count);
         for (BigInteger[] range : HashKeys.evenRanges(count)) {
             BigInteger start = range[0];

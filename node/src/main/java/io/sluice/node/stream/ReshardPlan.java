@@ -15,8 +15,8 @@ import java.util.List;
  *
  * <p>A wave is a set of independent steps on open shards, each a split (one parent, two children)
  * or a merge (two adjacent parents, one child), the only lineage Kinesis consumers know. First every
- * target start that falls inside an open shard splits it (one split per shard and wave); then the
- * open shards inside each target range merge pairwise. The next wave follows from the open shards
+ * open shard with target starts inside splits at the middle one (one split per shard and wave); then
+ * the open shards inside each target range merge pairwise. The next wave follows from the open shards
  * and the target alone, so a stream entity recovering mid-reshard finds the same wave again.
  */
 public final class ReshardPlan {
@@ -91,11 +91,14 @@ public final class ReshardPlan {
         for (ShardRange s : openShards) {
             BigInteger lo = new BigInteger(s.startingHashKey());
             BigInteger hi = new BigInteger(s.endingHashKey());
+            List<BigInteger> inside = new ArrayList<>();
             for (BigInteger t : starts) {
-                if (t.compareTo(lo) > 0 && t.compareTo(hi) <= 0) {
-                    splits.add(new Step(s.index(), null, t.toString()));
-                    break;
-                }
+                if (t.compareTo(lo) > 0 && t.compareTo(hi) <= 0) inside.add(t);
+            }
+            if (!inside.isEmpty()) {
+                // at the middle start, so that k starts inside a shard take ⌈log2(k+1)⌉ waves, not k
+                inside.sort(null);
+                splits.add(new Step(s.index(), null, inside.get((inside.size() - 1) / 2).toString()));
             }
         }
         if (!splits.isEmpty()) {

@@ -206,6 +206,7 @@ class ReshardPlanTest {
 
         private void applyWave(List<Step> wave, String about) {
             int nextIndex = state.nextShardIndex();
+            assertEquals(shards().size(), nextIndex, "shards are numbered 0, 1, 2, ... without a gap: " + about);
             List<ShardRange> children = ReshardPlan.children(shards(), wave, nextIndex, ++now);
             int c = 0;
             Set<Integer> inWave = new HashSet<>();

@@ -15,8 +15,8 @@ import java.util.List;
  *
  * <p>A wave is a set of independent steps on open shards, each a split (one parent, two children)
  * or a merge (two adjacent parents, one child), the only lineage Kinesis consumers know. First every
- * target start that falls inside an open shard splits it (one split per shard and wave); then the
- * open shards inside each target range merge pairwise. The next wave follows from the open shards
+ * open shard with target starts inside splits at the middle one (one split per shard and wave); then
+ * the open shards inside each target range merge pairwise. The next wave follows from the open shards
  * and the target alone, so a stream entity recovering mid-reshard finds the same wave again.
  */
 public final class ReshardPlan {
@@ -42,12 +42,15 @@ public final class ReshardPlan {
 
     /**
      * The uniform layout of {@code count} shards, each start moved onto an open shard's start when it
-     * is within {@code count} hash keys of it (the rounding of {@link HashKeys#evenRanges}), so that
-     * 2 → 4 → 2 reshards by exact splits and merges and creates no sliver shards.
+     * is within a 2^-32 part of a shard's width of it, so that 2 → 4 → 2 reshards by exact splits and
+     * merges and creates no sliver shards. {@link HashKeys#evenRanges} rounds a start of n shards up to
+     * n hash keys below its exact place, so two counts may round a boundary they share a little more
+     * than either count apart (52 and 28 shards: 33 keys); the tolerance is far above any shard count,
+     * and still far below any shard's width.
      */
     public static List<String> uniform(List<ShardRange> openShards, int count) {
         List<BigInteger> existing = openShards.stream().map(s -> new BigInteger(s.startingHashKey())).toList();
-        BigInteger tolerance = BigInteger.valueOf(count);
+        BigInteger tolerance = HashKeys.MAX.divide(BigInteger.valueOf(count)).shiftRight(32);
         List<String> starts = new ArrayList<>(count);
         for (BigInteger[] range : HashKeys.evenRanges(count)) {
             BigInteger start = range[0];
@@ -88,11 +91,14 @@ public final class ReshardPlan {
         for (ShardRange s : openShards) {
             BigInteger lo = new BigInteger(s.startingHashKey());
             BigInteger hi = new BigInteger(s.endingHashKey());
+            List<BigInteger> inside = new ArrayList<>();
             for (BigInteger t : starts) {
-                if (t.compareTo(lo) > 0 && t.compareTo(hi) <= 0) {
-                    splits.add(new Step(s.index(), null, t.toString()));
-                    break;
-                }
+                if (t.compareTo(lo) > 0 && t.compareTo(hi) <= 0) inside.add(t);
+            }
+            if (!inside.isEmpty()) {
+                // at the middle start, so that k starts inside a shard take ⌈log2(k+1)⌉ waves, not k
+                inside.sort(null);
+                splits.add(new Step(s.index(), null, inside.get((inside.size() - 1) / 2).toString()));
             }
         }
         if (!splits.isEmpty()) {

@@ -1,14 +1,9 @@
 package io.sluice.node.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.EncryptionType;
 import software.amazon.awssdk.services.kinesis.model.PutRecordResponse;
@@ -16,18 +11,9 @@ import software.amazon.awssdk.services.kinesis.model.Record;
 import software.amazon.awssdk.services.kinesis.model.StreamDescriptionSummary;
 import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
-import java.io.File;
 import java.math.BigInteger;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -55,74 +41,11 @@ class ClusterFailoverTest {
     /** How long a stopped producer may take to return: its last put, with retries, is bounded by PUT_TIMEOUT. */
     static final Duration PRODUCER_EXIT = PUT_TIMEOUT.plusSeconds(30);
     static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
-    static final ObjectMapper json = new ObjectMapper();
-    static final HttpClient http = HttpClient.newHttpClient();
-    static final List<Process> processes = new ArrayList<>(List.of());
-    static final String accessKey = "AKIA" + random(12).replaceAll("[^A-Z2-7]", "A").substring(0, 16).toUpperCase();
-    static final String secret = random(30);
-    static int[] httpPorts = new int[NODES];
-    static int[] clusterPorts = new int[NODES];
-    static Path dataDir;
-    static Map<String, String> env;
-
-    static String random(int bytes) {
-        byte[] b = new byte[bytes];
-        new SecureRandom().nextBytes(b);
-        return Base64.getEncoder().encodeToString(b);
-    }
+    static LocalCluster cluster;
 
     @AfterAll
     static void stopAll() {
-        for (Process p : processes) if (p != null) p.destroyForcibly();
-    }
-
-    static Process startNode(int i) throws Exception {
-        Path node = Path.of(System.getProperty("user.dir"));
-        String classpath = node.resolve("target/classes") + File.pathSeparator
-                + Files.readString(node.resolve("target/runtime.classpath")).trim();
-        String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx384m", "-cp", classpath, "io.sluice.node.SluiceNode");
-        pb.environment().putAll(env);
-        pb.environment().put("SLUICE_HTTP_PORT", Integer.toString(httpPorts[i]));
-        pb.environment().put("SLUICE_CLUSTER_PORT", Integer.toString(clusterPorts[i]));
-        pb.environment().put("SLUICE_DATA_DIR", dataDir.resolve("node" + (i + 1)).toString());
-        pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("node" + (i + 1) + ".log").toFile()));
-        Process p = pb.start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
-        while (System.nanoTime() < deadline) {
-            assertTrue(p.isAlive(), () -> "node " + (i + 1) + " exited: " + tail(i));
-            try {
-                if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPorts[i] + "/health")).build(),
-                        HttpResponse.BodyHandlers.ofString()).statusCode() == 200) return p;
-            } catch (java.io.IOException notYet) {
-                // not listening yet
-            }
-            Thread.sleep(250);
-        }
-        fail("node " + (i + 1) + " not healthy: " + tail(i));
-        return p;
-    }
-
-    static String tail(int i) {
-        try {
-            List<String> lines = Files.readAllLines(dataDir.resolve("node" + (i + 1) + ".log"));
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-        } catch (Exception e) {
-            return "(no log)";
-        }
-    }
-
-    static JsonNode cluster(int i) throws Exception {
-        return json.readTree(new SignedHttp(URI.create("http://127.0.0.1:" + httpPorts[i]), accessKey, secret).forService("sluice")
-                .get("/admin/cluster").body());
-    }
-
-    static KinesisClient client(int i, Duration timeout) {
-        return KinesisClient.builder().endpointOverride(URI.create("http://127.0.0.1:" + httpPorts[i])).region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secret)))
-                .httpClient(UrlConnectionHttpClient.builder().socketTimeout(timeout).connectionTimeout(Duration.ofSeconds(2)).build())
-                .overrideConfiguration(c -> c.apiCallTimeout(timeout)) // the SDK's default retries stay on
-                .build();
+        if (cluster != null) cluster.close();
     }
 
     record Acked(String shardId, String sequenceNumber, String data, EncryptionType encryptionType) {}
@@ -154,32 +77,9 @@ class ClusterFailoverTest {
 
     @Test
     void killingANodeLosesNoAcknowledgedRecord() throws Exception {
-        dataDir = Files.createTempDirectory("sluice-cluster");
-        for (int i = 0; i < NODES; i++) {
-            httpPorts[i] = CassandraForTests.freePort();
-            clusterPorts[i] = CassandraForTests.freePort();
-        }
-        env = new HashMap<>(Map.of(
-                "SLUICE_CASSANDRA", CassandraForTests.contactPoint(),
-                "SLUICE_CASSANDRA_KEYSPACE", "sluice_cluster_" + System.nanoTime() % 1_000_000,
-                "SLUICE_SEED_NODES", "127.0.0.1:" + clusterPorts[0] + ",127.0.0.1:" + clusterPorts[1],
-                "SLUICE_ROOT_ACCESS_KEY_ID", accessKey,
-                "SLUICE_ROOT_SECRET_ACCESS_KEY", secret,
-                "SLUICE_ITERATOR_SECRET", random(32),
-                "SLUICE_ROOT_KEY", random(32)));
-        // node 1 first (it applies the schema and forms the cluster), then the others together
-        processes.add(startNode(0));
-        processes.add(null);
-        processes.add(null);
-        Thread t2 = new Thread(() -> {
-            try { processes.set(1, startNode(1)); } catch (Exception e) { throw new RuntimeException(e); }
-        });
-        t2.start();
-        processes.set(2, startNode(2));
-        t2.join();
-        assertNotNull(processes.get(1), "node 2 did not start");
+        cluster = LocalCluster.start(NODES, Map.of());
 
-        KinesisClient admin = client(0, Duration.ofSeconds(20));
+        KinesisClient admin = cluster.client(0, Duration.ofSeconds(20));
         admin.createStream(b -> b.streamName(STREAM).shardCount(12));
         awaitActive(admin);
         admin.startStreamEncryption(b -> b.streamName(STREAM).encryptionType(EncryptionType.KMS).keyId("alias/aws/kinesis"));
@@ -196,17 +96,15 @@ class ClusterFailoverTest {
         assertEquals(12, keyOfShard.size());
         Set<String> hostingNodes = new HashSet<>();
         for (int i = 0; i < NODES; i++) {
-            if (cluster(i).get("hostedStreamShards").size() > 0) hostingNodes.add("node" + (i + 1));
-            assertEquals(NODES, cluster(i).get("members").size());
+            if (cluster.view(i).get("hostedStreamShards").size() > 0) hostingNodes.add("node" + (i + 1));
+            assertEquals(NODES, cluster.view(i).get("members").size());
         }
         assertEquals(NODES, hostingNodes.size(), "shards spread over every node");
         List<String> killedShards = new ArrayList<>();
-        cluster(1).get("hostedStreamShards").forEach(e -> killedShards.add(e.asText()));
+        cluster.view(1).get("hostedStreamShards").forEach(e -> killedShards.add(e.asText()));
 
         // KCL-style workers on every node race for one lease (a DynamoDB conditional update) through the kill
-        List<URI> endpoints = new ArrayList<>();
-        for (int i = 0; i < NODES; i++) endpoints.add(URI.create("http://127.0.0.1:" + httpPorts[i]));
-        LeaseRace race = LeaseRace.start(endpoints, accessKey, secret, 2);
+        LeaseRace race = LeaseRace.start(cluster.endpoints(), cluster.accessKey, cluster.secret, 2);
 
         // producers: one per (endpoint, shard) pair, each writes sequentially and remembers what was acknowledged
         Writes killPhase = new Writes();
@@ -217,7 +115,7 @@ class ClusterFailoverTest {
         }
         Thread.sleep(3000);
         long beforeKill = killPhase.acknowledged();
-        processes.get(1).destroyForcibly(); // SIGKILL
+        cluster.process(1).destroyForcibly(); // SIGKILL
         long killedAt = System.nanoTime();
 
         // the killed node's shards accept writes again through the surviving nodes
@@ -238,7 +136,7 @@ class ClusterFailoverTest {
         // one producer per shard, each going round all three endpoints, a little throttled so that the
         // remaining nodes are not saturated while they take over
         List<String> leavingShards = new ArrayList<>();
-        cluster(2).get("hostedStreamShards").forEach(e -> leavingShards.add(e.asText()));
+        cluster.view(2).get("hostedStreamShards").forEach(e -> leavingShards.add(e.asText()));
         Writes stopPhase = new Writes();
         for (Map.Entry<String, String> shard : keyOfShard.entrySet()) {
             producer("all-" + shard.getKey(), new int[] {0, 1, 2}, shard.getValue(), 10, stopPhase);
@@ -246,9 +144,9 @@ class ClusterFailoverTest {
         Thread.sleep(3000);
         long beforeStop = stopPhase.acknowledged();
         long stoppingAt = System.nanoTime();
-        processes.get(2).destroy(); // SIGTERM: coordinated shutdown, leaving the cluster
+        cluster.process(2).destroy(); // SIGTERM: coordinated shutdown, leaving the cluster
         double handoffSeconds = untilServed(leavingShards, keyOfShard, stoppingAt);
-        assertTrue(processes.get(2).waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "node 3 did not stop on SIGTERM");
+        assertTrue(cluster.process(2).waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "node 3 did not stop on SIGTERM");
         double stopSeconds = (System.nanoTime() - stoppingAt) / 1e9;
         Thread.sleep(3000);
         stopPhase.finish();
@@ -289,10 +187,10 @@ class ClusterFailoverTest {
     /** Starts node {@code i} again and returns the seconds until it sees itself and every other node Up; fails after 60 s. */
     static double rejoin(int i) throws Exception {
         long restartAt = System.nanoTime();
-        processes.set(i, startNode(i));
+        cluster.start(i);
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (true) {
-            JsonNode view = cluster(i);
+            JsonNode view = cluster.view(i);
             long up = 0;
             for (JsonNode m : view.get("members")) if (m.get("status").asText().equals("Up")) up++;
             if (up == NODES && view.get("selfStatus").asText().equals("Up")) break;
@@ -309,7 +207,7 @@ class ClusterFailoverTest {
     static double untilServed(List<String> shardEntities, Map<String, String> keyOfShard, long since) {
         Set<String> pending = new HashSet<>();
         for (String entity : shardEntities) pending.add("shardId-" + String.format("%012d", Integer.parseInt(entity.substring(entity.lastIndexOf('~') + 1))));
-        try (KinesisClient survivor = client(0, Duration.ofSeconds(5))) {
+        try (KinesisClient survivor = cluster.client(0, Duration.ofSeconds(5))) {
             while (!pending.isEmpty() && System.nanoTime() - since < Duration.ofSeconds(90).toNanos()) {
                 for (String shardId : new ArrayList<>(pending)) {
                     try {
@@ -335,7 +233,7 @@ class ClusterFailoverTest {
         writes.ackedByProducer().put(name, acked);
         Thread t = new Thread(() -> {
             List<KinesisClient> clients = new ArrayList<>();
-            for (int node : nodes) clients.add(client(node, PUT_TIMEOUT));
+            for (int node : nodes) clients.add(cluster.client(node, PUT_TIMEOUT));
             try {
                 for (int i = 0; !writes.stop().get() && i < 100_000; i++) {
                     String data = name + "#" + i;
@@ -393,7 +291,7 @@ class ClusterFailoverTest {
         for (int node : readers) {
             long[] extraCopies = new long[phases.size()];
             Map<String, Map<String, Integer>> positionByShard = new HashMap<>();
-            try (KinesisClient reader = client(node, READ_TIMEOUT)) {
+            try (KinesisClient reader = cluster.client(node, READ_TIMEOUT)) {
                 for (String shardId : keyOfShard.keySet()) {
                     Map<String, Integer> position = new HashMap<>();
                     Map<String, Integer> copies = new HashMap<>();

@@ -312,7 +312,7 @@ class KclTest {
      * Within one processor's life on a shard (from its INITIALIZED line to the next), records come in strictly
      * increasing sequence order and after the checkpoint it started from.
      */
-    private static void assertInOrderPerShard(String workerId, List<Event> events) {
+    static void assertInOrderPerShard(String workerId, List<Event> events) {
         Map<String, BigInteger> last = new HashMap<>();
         for (Event e : events) {
             if (e instanceof Initialized i) {

@@ -136,6 +136,7 @@ public final class KclWorker {
     /**
      * Short lease timings: a lease not renewed for {@code failoverMillis} is expired, the leader assigns leases
      * every {@code failoverMillis / 2} (at least a second), and a worker whose metrics are two reports old is dead.
+     * The shard-sync "interval" is in fact the KCL's pause after each shard sync, its start-up's included.
      * Worker metrics are off: off EC2 the KCL would probe the instance-metadata endpoint for each worker.
      */
     private static LeaseManagementConfig leaseManagement(ConfigsBuilder configs, Settings settings) {
@@ -143,7 +144,7 @@ public final class KclWorker {
         LeaseManagementConfig lease = configs.leaseManagementConfig()
                 .failoverTimeMillis(failoverMillis)
                 .leaseAssignmentIntervalMillis(Math.max(1000L, failoverMillis / 2))
-                .shardSyncIntervalMillis(10_000L);
+                .shardSyncIntervalMillis(1000L);
         lease.workerUtilizationAwareAssignmentConfig()
                 .disableWorkerMetrics(true)
                 .workerMetricsReporterFreqInMillis(2000L);
@@ -154,8 +155,9 @@ public final class KclWorker {
         return lease;
     }
 
+    /** A child shard's processor checks every second (not ten) whether its parents have reached their ends. */
     private static CoordinatorConfig coordinator(ConfigsBuilder configs, boolean provisionedTables) {
-        CoordinatorConfig coordinator = configs.coordinatorConfig();
+        CoordinatorConfig coordinator = configs.coordinatorConfig().parentShardPollIntervalMillis(1000L);
         if (provisionedTables) provisioned(coordinator.coordinatorStateTableConfig());
         return coordinator;
     }

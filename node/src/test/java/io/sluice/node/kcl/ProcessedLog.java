@@ -41,6 +41,7 @@ public final class ProcessedLog implements AutoCloseable {
         }
     }
 
+    /** A checkpoint stored: a batch's last sequence number, or {@code SHARD_END} once the shard's end was reached. */
     public record Checkpointed(String shardId, String sequenceNumber) implements Event {
         public List<String> fields() {
             return List.of("CHECKPOINTED", shardId, sequenceNumber);

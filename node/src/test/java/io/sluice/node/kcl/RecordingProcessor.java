@@ -15,6 +15,7 @@ import software.amazon.kinesis.processor.RecordProcessorCheckpointer;
 import software.amazon.kinesis.processor.ShardRecordProcessor;
 import software.amazon.kinesis.processor.ShardRecordProcessorFactory;
 import software.amazon.kinesis.retrieval.KinesisClientRecord;
+import software.amazon.kinesis.retrieval.kpl.ExtendedSequenceNumber;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -22,7 +23,7 @@ import java.util.List;
 
 /**
  * The application's record processor: logs every record it is given, then checkpoints at the batch's last
- * record; checkpoints at shard end and when asked to shut down. It never throws, as the KCL asks of processors.
+ * record; checkpoints at shard end (logged as a checkpoint at {@code SHARD_END}) and when asked to shut down. It never throws, as the KCL asks of processors.
  */
 final class RecordingProcessor implements ShardRecordProcessor {
     private static final Logger log = LoggerFactory.getLogger(RecordingProcessor.class);
@@ -67,7 +68,9 @@ final class RecordingProcessor implements ShardRecordProcessor {
     @Override
     public void shardEnded(ShardEndedInput input) {
         processed.write(new ProcessedLog.ShardEnded(shardId));
-        checkpoint(input.checkpointer());
+        if (checkpoint(input.checkpointer())) {
+            processed.write(new ProcessedLog.Checkpointed(shardId, ExtendedSequenceNumber.SHARD_END.sequenceNumber()));
+        }
     }
 
     @Override

@@ -260,6 +260,8 @@ public final class KinesisRecords {
                         replyTo -> new AppendBatcher.Enqueue(entityId, info.name(), shard.index(), records, dataKeys, replyTo),
                         settings.askTimeout().plus(settings.askTimeout()), system.scheduler()))
                 .thenApply(reply -> {
+                    // a closed shard is kept as it is, for the caller to route the records again (see closed)
+                    if (reply.isError() && reply.getError() instanceof AppendBatcher.ShardClosedException shardClosed) throw shardClosed;
                     if (reply.isError()) throw ApiException.of(reply.getError());
                     return reply.getValue();
                 });

@@ -275,9 +275,12 @@ public final class KinesisStreams {
         };
     }
 
-    /** The shards that took records at {@code at}: opened by then and not closed before. */
+    /**
+     * The shards that took records at {@code at}: opened by then and not closed before (a shard closing
+     * at {@code at} may have taken a record then, as AWS counts an end equal to the timestamp).
+     */
     private static List<StreamEntity.ShardRange> openAt(StreamInfo info, List<StreamEntity.ShardRange> shards, long at) {
-        return shards.stream().filter(s -> info.openedAt(s) <= at && (s.open() || s.closedAtMillis() > at)).toList();
+        return shards.stream().filter(s -> info.openedAt(s) <= at && (s.open() || s.closedAtMillis() >= at)).toList();
     }
 
     private CompletionStage<?> changeRetention(RetentionPeriodRequest r, boolean increase) {

@@ -268,9 +268,20 @@ public final class StreamEntity
             return shards.stream().filter(s -> s.open() || s.closedAtMillis() >= cutoff).toList();
         }
 
-        /** When a shard began to take records: its own opening, or the stream's creation. */
+        /**
+         * When a shard began to take records: the stream's creation for its first shards; for a
+         * reshard's child, the moment its first parent closed. The child is recorded as opened only
+         * once its wave is persisted, a few writes later; counting from then would leave moments when
+         * neither the parent nor the child covers a key (AT_TIMESTAMP would list a hash range with a gap).
+         */
         public long openedAt(ShardRange shard) {
-            return Math.max(shard.openedAtMillis(), createdAtMillis);
+            long at = Math.max(shard.openedAtMillis(), createdAtMillis);
+            for (ShardRange s : shards) {
+                if (shard.childOf(s.index()) && s.closedAtMillis() != null) {
+                    at = Math.min(at, Math.max(s.closedAtMillis(), createdAtMillis));
+                }
+            }
+            return at;
         }
 
         StreamInfo withShards(List<ShardRange> next) {

@@ -452,4 +452,71 @@ class StreamEntityTest {
         assertEquals(AwsError.InvalidArgumentException, ((ApiException) again.getError()).error());
         assertTrue(again.getError().getMessage().endsWith("has already been merged or split, and thus is not eligible for merging or splitting."));
     }
+
+    private void active(int shards) {
+        create(shards);
+        catalogueAcknowledges();
+        awaitStatus("ACTIVE");
+    }
+
+    private static void assertRefused(AwsError error, String message, StatusReply<?> reply) {
+        assertTrue(reply.isError(), () -> "taken: " + reply);
+        assertEquals(error, ((ApiException) reply.getError()).error());
+        assertEquals(message, reply.getError().getMessage());
+    }
+
+    @Test
+    void refusesAReshardOrAModeChangeWhileAReshardIsUnderWay() throws Exception {
+        active(2);
+        var split = stream.<StatusReply<StreamEntity.ReshardAccepted>>runCommand(replyTo -> new StreamEntity.Reshard(
+                new StreamEntity.SplitRequest("shardId-000000000000", "1000"), 0, replyTo));
+        assertEquals(new StreamEntity.ReshardAccepted(2, 3), split.reply().getValue());
+        assertEquals("UPDATING", split.state() instanceof StreamEntity.Present p ? p.info().status() : null);
+        CloseCall close = closes.poll(3, TimeUnit.SECONDS); // the parent's close, held until the test says
+        assertNotNull(close, "the reshard closes its parent");
+
+        String notActive = "Stream foo under account 000000000000 not ACTIVE, instead in state UPDATING";
+        var merge = stream.<StatusReply<StreamEntity.ReshardAccepted>>runCommand(replyTo -> new StreamEntity.Reshard(
+                new StreamEntity.MergeRequest("shardId-000000000000", "shardId-000000000001"), 0, replyTo));
+        assertRefused(AwsError.ResourceInUseException, notActive, merge.reply());
+        assertTrue(merge.hasNoEvents());
+        var scale = stream.<StatusReply<StreamEntity.ReshardAccepted>>runCommand(replyTo -> new StreamEntity.Reshard(
+                new StreamEntity.ScaleRequest(4), 0, replyTo));
+        assertRefused(AwsError.ResourceInUseException, notActive, scale.reply());
+        var mode = stream.<StatusReply<Done>>runCommand(replyTo -> new StreamEntity.ChangeMode("ON_DEMAND", replyTo));
+        assertRefused(AwsError.ResourceInUseException, notActive, mode.reply());
+        assertTrue(mode.hasNoEvents());
+
+        close.result().complete(new io.sluice.node.shard.ShardEntity.Closed(7, System.currentTimeMillis()));
+        awaitStatus("ACTIVE");
+        assertEquals(3, describe().openShardCount());
+        // the refused UpdateShardCount did not count toward the day's limit
+        assertTrue(((StreamEntity.Present) stream.getState()).scalings().isEmpty());
+    }
+
+    @Test
+    void aModeChangeIsAnUpdateAndTheSameModeChangesNothing() {
+        active(2);
+        var same = stream.<StatusReply<Done>>runCommand(replyTo -> new StreamEntity.ChangeMode("PROVISIONED", replyTo));
+        assertTrue(same.reply().isSuccess());
+        assertTrue(same.hasNoEvents(), "nothing to change");
+        assertEquals("ACTIVE", describe().status());
+
+        var change = stream.<StatusReply<Done>>runCommand(replyTo -> new StreamEntity.ChangeMode("ON_DEMAND", replyTo));
+        assertTrue(change.reply().isSuccess());
+        assertEquals(new StreamEntity.ModeChanged("ON_DEMAND"), change.event());
+        awaitStatus("ACTIVE");
+        assertEquals("ON_DEMAND", describe().streamMode());
+        // UPDATING, then ACTIVE: the update ends at once (nobody else need agree), too soon to be seen
+        List<Object> events = stream.persistenceTestKit().persistedInStorage("Stream|foo");
+        assertEquals(List.of(new StreamEntity.ModeChanged("ON_DEMAND"), new StreamEntity.UpdateFinished()),
+                events.subList(events.size() - 2, events.size()));
+
+        var split = stream.<StatusReply<StreamEntity.ReshardAccepted>>runCommand(replyTo -> new StreamEntity.Reshard(
+                new StreamEntity.SplitRequest("shardId-000000000000", "1000"), 0, replyTo));
+        assertRefused(AwsError.ValidationException,
+                "Request is invalid. Stream foo under account 000000000000 is in On-Demand mode.", split.reply());
+        assertTrue(split.hasNoEvents());
+        assertTrue(closes.isEmpty());
+    }
 }

@@ -92,7 +92,7 @@ public final class KinesisBench {
         System.err.println("  duration=20 warmup=5 (seconds) concurrency=8 (put-record: 32) size=1024 batch=100");
         System.err.println("  maxRequests=2000000 timeout=30 (s)  propagation: interval=10 (ms) poll=50 (ms) drain=5 (s)");
         System.err.println("  encryption=none|kms keyId=alias/aws/kinesis (server-side encryption of the stream)");
-        System.err.println("  put-records/put-record: resharding=true (UpdateShardCount shards<->2*shards in a loop meanwhile)");
+        System.err.println("  put-records/put-record: resharding=true reshardEvery=10 (s; UpdateShardCount shards<->2*shards meanwhile)");
         System.err.println("  reshard: shards=4 target=8 rounds=1 (time from UpdateShardCount to ACTIVE, up and back down)");
         System.err.println("  credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY");
         System.exit(2);
@@ -109,7 +109,7 @@ public final class KinesisBench {
         boolean resharding = Boolean.parseBoolean(args.str("resharding", "false"));
         String stream = args.str("stream", resharding ? "bench-put-records-resharding" : "bench-put-records");
         kinesis.ensureStream(stream, shards, kmsKeyId());
-        Resharder resharder = resharding ? new Resharder(stream, shards) : null;
+        Resharder resharder = resharding ? new Resharder(stream, shards, args.num("reshardEvery", 10)) : null;
         RunResult r;
         try {
             r = runCallers(concurrency, (rnd, data) -> putRecordsBody(stream, batch, data, rnd), "PutRecords", batch, size);
@@ -146,13 +146,17 @@ public final class KinesisBench {
         private final List<Long> millis = java.util.Collections.synchronizedList(new ArrayList<>());
         private volatile Exception failure;
 
-        Resharder(String stream, int shards) {
+        Resharder(String stream, int shards, long everySeconds) {
             thread = new Thread(() -> {
                 try {
                     int target = shards * 2;
                     while (running.get()) {
+                        long next = System.nanoTime() + TimeUnit.SECONDS.toNanos(everySeconds);
                         millis.add(kinesis.reshard(stream, target));
                         target = target == shards ? shards * 2 : shards;
+                        while (running.get() && System.nanoTime() < next) {
+                            Thread.sleep(20);
+                        }
                     }
                     // leave the stream as it was found
                     JsonNode summary = kinesis.call("DescribeStreamSummary", KinesisClient.object().put("StreamName", stream));

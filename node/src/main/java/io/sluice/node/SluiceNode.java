@@ -9,6 +9,7 @@ import io.sluice.node.api.FrontEnd;
 import io.sluice.node.auth.Authorizer;
 import io.sluice.node.auth.IamBootstrap;
 import io.sluice.node.api.IamService;
+import io.sluice.node.api.StsService;
 import io.sluice.node.auth.IdentityDirectory;
 import io.sluice.node.auth.IdentityEntity;
 import io.sluice.node.auth.RootCredentials;
@@ -239,6 +240,7 @@ public final class SluiceNode {
                             .operations(),
                     new KmsService(system, settings, keyRing).operations(),
                     new IamService(system, settings, rootKey, identities, clock).operations(),
+                    new StsService(settings, identities).operations(),
                     new DynamoDbService(system, settings.region(), settings.accountId(), settings.askTimeout(),
                             dynamodb.getInt("table-limit"), clock).operations(),
                     admin.operations()));

@@ -52,6 +52,7 @@ public enum AwsError {
     MalformedPolicyDocument(400),
     ValidationError(400),
     InvalidClientTokenId(403),
+    SignatureDoesNotMatch(403),
     AccessDenied(403),
     InvalidAction(400),
     InvalidQueryParameter(400),

@@ -13,7 +13,8 @@ import java.util.concurrent.CompletionStage;
  * handler runs, the same way for every service; handlers never check access themselves.
  *
  * @param check    shape validation that answers before authorization, as AWS validates input first
- * @param action   the IAM action callers need, {@code <service>:<Name>} unless IAM names it otherwise
+ * @param action   the IAM action callers need, {@code <service>:<Name>} unless IAM names it otherwise; null
+ *                 for an operation every signed caller may call
  * @param resource the ARN the caller must be allowed the action on ("*" for account-wide operations)
  * @param further  more permissions an operation needs, as ReEncrypt needs {@code kms:ReEncryptTo} on its destination
  */
@@ -70,8 +71,13 @@ public record Operation<Q>(Service service, String name, Class<Q> requestType, C
         return new Operation<>(service, name, requestType, check, iamAction, resource, handler, further);
     }
 
+    /** The same operation with no IAM action: any caller with a valid signature may call it (STS GetCallerIdentity). */
+    public Operation<Q> openToEveryCaller() {
+        return new Operation<>(service, name, requestType, check, null, resource, handler, further);
+    }
+
     @Override
     public String toString() {
-        return action();
+        return action != null ? action : service.signingName() + ":" + name;
     }
 }

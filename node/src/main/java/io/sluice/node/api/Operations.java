@@ -73,7 +73,9 @@ public final class Operations {
         try {
             op.check().validate(request);
             return op.resource().arnOf(caller, request).thenCompose(arn -> {
-                authorizer.require(caller, op.action(), arn, op.service().accessDenied());
+                if (op.action() != null) {
+                    authorizer.require(caller, op.action(), arn, op.service().accessDenied());
+                }
                 if (op.further().isEmpty()) {
                     return (CompletionStage<Object>) op.handler().handle(caller, request, arn);
                 }

@@ -13,6 +13,7 @@ public enum Service {
     KMS("kms", "TrentService", null, AwsError.AccessDeniedException),
     IAM("iam", null, "2010-05-08", AwsError.AccessDenied),
     DYNAMODB("dynamodb", "DynamoDB_20120810", null, AwsError.AccessDeniedException),
+    STS("sts", null, "2011-06-15", AwsError.AccessDenied),
     /** The node's own operator API ({@code GET /admin/...}), signed for service {@code sluice}. */
     SLUICE("sluice", null, null, AwsError.AccessDeniedException);
 
@@ -53,11 +54,11 @@ public enum Service {
     }
 
     /**
-     * Whether a credential scope may sign for this service in a region: its own region, and for IAM
-     * (a global service) also us-east-1, which the CLIs and SDKs sign it with whatever the configured region.
+     * Whether a credential scope may sign for this service in a region: its own region, and for IAM and
+     * STS (global services) also us-east-1, which the CLIs and SDKs sign it with whatever the configured region.
      */
     public boolean acceptsScope(String scopeService, String scopeRegion, String nodeRegion) {
         return scopeService.equals(signingName)
-                && (scopeRegion.equals(nodeRegion) || (this == IAM && scopeRegion.equals("us-east-1")));
+                && (scopeRegion.equals(nodeRegion) || ((this == IAM || this == STS) && scopeRegion.equals("us-east-1")));
     }
 }

@@ -95,13 +95,14 @@ public final class SigV4Verifier implements RequestAuthenticator {
             throw AwsError.InvalidSignatureException.exception("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '"
                     + auth.date() + "' != '" + amzDate.substring(0, 8) + "', from '" + amzDate + "'.");
         }
-        // IAM is a global service: the CLI and SDKs sign it for us-east-1 whatever region is configured
-        if (!auth.region().equals(region) && !(auth.service().equals("iam") && auth.region().equals("us-east-1"))) {
+        // IAM and STS are global services: the CLI and SDKs sign them for us-east-1 whatever region is configured
+        boolean global = auth.service().equals("iam") || auth.service().equals("sts");
+        if (!auth.region().equals(region) && !(global && auth.region().equals("us-east-1"))) {
             throw AwsError.InvalidSignatureException.exception("Credential should be scoped to a valid region, not '"
                     + auth.region() + "'. ");
         }
         requireSigned(auth, parts, amzDates.isEmpty() ? "Date" : "X-Amz-Date");
-        Key key = keys.apply(auth.accessKeyId()).orElseThrow(() -> (auth.service().equals("iam")
+        Key key = keys.apply(auth.accessKeyId()).orElseThrow(() -> (global
                 ? AwsError.InvalidClientTokenId : AwsError.UnrecognizedClientException)
                 .exception("The security token included in the request is invalid."));
 
@@ -114,7 +115,9 @@ public final class SigV4Verifier implements RequestAuthenticator {
         }
         String expected = SigV4.signature(signingKey, stringToSign);
         if (!SigV4.constantTimeEquals(expected, auth.signature())) {
-            throw AwsError.InvalidSignatureException.exception("The request signature we calculated does not match the signature you provided. "
+            // the Query services (IAM, STS) name a wrong signature as they name a wrong key: their own way, 403
+            throw (global ? AwsError.SignatureDoesNotMatch : AwsError.InvalidSignatureException).exception(
+                    "The request signature we calculated does not match the signature you provided. "
                     + "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\n"
                     + "The Canonical String for this request should have been\n'" + canonical + "'\n\n"
                     + "The String-to-Sign should have been\n'" + stringToSign + "'\n");

@@ -24,7 +24,7 @@ import java.util.TreeSet;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Every operation of the AWS models of Kinesis, KMS, IAM and DynamoDB ({@code ../shared/testdata/aws-models},
+ * Every operation of the AWS models of Kinesis, KMS, IAM, DynamoDB and STS ({@code ../shared/testdata/aws-models},
  * beside the repository), sent to a real node signed for its service with an empty request: none
  * may fail the node (5xx); each is either served (2xx, or a 4xx other than unknown-operation, such
  * as the validation error an empty request earns) or refused as unknown in its protocol's words
@@ -53,7 +53,8 @@ class ServedOperationsTest {
                     "ListUserPolicies"),
             "dynamodb", Set.of("CreateTable", "DescribeTable", "UpdateTable", "DeleteTable", "ListTables", "TagResource",
                     "UntagResource", "ListTagsOfResource", "DescribeContinuousBackups", "UpdateContinuousBackups", "GetItem",
-                    "PutItem", "UpdateItem", "DeleteItem", "Scan", "Query"));
+                    "PutItem", "UpdateItem", "DeleteItem", "Scan", "Query"),
+            "sts", Set.of("GetCallerIdentity"));
 
     /** Refusals that would mean the request was signed wrongly, so that it says nothing about the operation. */
     static final Set<String> AUTHENTICATION_ERRORS = Set.of("MissingAuthenticationTokenException", "IncompleteSignatureException",
@@ -116,7 +117,7 @@ class ServedOperationsTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"kinesis", "kms", "iam", "dynamodb"})
+    @ValueSource(strings = {"kinesis", "kms", "iam", "dynamodb", "sts"})
     void everyModelledOperationIsServedOrRefusedAsUnknown(String service) throws Exception {
         Path file = models.resolve(service + "-service-2.json");
         assertTrue(Files.isRegularFile(file), "model missing: " + file);

@@ -24,6 +24,7 @@ import io.sluice.node.kms.KeyDeletionSweeper;
 import io.sluice.node.kms.KeyEntity;
 import io.sluice.node.kms.KeyMaterialStore;
 import io.sluice.node.kms.KeyRing;
+import io.sluice.node.api.KinesisFanOut;
 import io.sluice.node.api.KinesisRecords;
 import io.sluice.node.api.KinesisStreams;
 import io.sluice.node.api.KmsService;
@@ -238,6 +239,8 @@ public final class SluiceNode {
                     new KinesisStreams(system, settings, clock, streams, keyRing).operations(),
                     new KinesisRecords(system, settings, clock, streams, batcher, reader, credentials.iteratorSecret(), crypto)
                             .operations(),
+                    new KinesisFanOut(system, settings, clock, streams, reader, crypto,
+                            KinesisFanOut.Limits.from(system.settings().config())).operations(),
                     new KmsService(system, settings, keyRing).operations(),
                     new IamService(system, settings, rootKey, identities, clock).operations(),
                     new StsService(settings, identities).operations(),

@@ -32,6 +32,8 @@ public enum AwsError {
     KMSNotFoundException(400),
     KMSOptInRequired(400),
     KMSThrottlingException(400),
+    /** What ends a SubscribeToShard event stream when Sluice itself failed (its event stream's member). */
+    InternalFailureException(500),
     // KMS
     NotFoundException(400),
     DisabledException(400),

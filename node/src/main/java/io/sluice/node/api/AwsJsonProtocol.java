@@ -2,7 +2,12 @@ package io.sluice.node.api;
 
 import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;
+import io.sluice.protocol.codec.EventStream;
 import io.sluice.protocol.codec.WireFormat;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
@@ -43,6 +48,9 @@ final class AwsJsonProtocol implements WireProtocol {
     @Override
     public HttpResponse answer(HttpRequest request, Operation<?> operation, Object result, String requestId) {
         WireFormat format = format(request);
+        if (result instanceof KinesisFanOut.Subscription subscription) {
+            return eventStream(format, subscription, requestId);
+        }
         return HttpResponse.create().withStatus(StatusCodes.OK)
                 .addHeader(RawHeader.create("x-amzn-RequestId", requestId))
                 .withEntity(HttpEntities.create(ContentTypes.parse(format.contentType()), format.write(result)));
@@ -59,6 +67,29 @@ final class AwsJsonProtocol implements WireProtocol {
                 .addHeader(RawHeader.create("x-amzn-ErrorType", type))
                 .withEntity(HttpEntities.create(ContentTypes.parse(format.contentType()), format.error(e, type)));
     }
+
+    /**
+     * SubscribeToShard's answer: 200 at once, then the subscription's messages as an AWS event stream
+     * of unknown length (HTTP/2 DATA frames, or chunks on HTTP/1.1), each payload in the request's encoding.
+     */
+    private static HttpResponse eventStream(WireFormat format, KinesisFanOut.Subscription subscription, String requestId) {
+        Source<ByteString, NotUsed> bytes = subscription.messages().map(published -> {
+            EventStream.Message message;
+            if (published instanceof KinesisFanOut.Event event) {
+                message = EventStream.Message.event(event.eventType(), format.contentType(), format.write(event.body()));
+            } else {
+                ApiException e = ((KinesisFanOut.Failure) published).error();
+                String type = e.error().wireName();
+                message = EventStream.Message.exception(type, format.contentType(), format.error(e, type));
+            }
+            return ByteString.fromArrayUnsafe(EventStream.encode(message));
+        });
+        return HttpResponse.create().withStatus(StatusCodes.OK)
+                .addHeader(RawHeader.create("x-amzn-RequestId", requestId))
+                .withEntity(HttpEntities.create(EVENT_STREAM, bytes));
+    }
+
+    private static final ContentType EVENT_STREAM = ContentTypes.parse(EventStream.CONTENT_TYPE);
 
     private static final String DYNAMODB_PREFIX = Service.DYNAMODB.targetPrefix() + ".";
     private static final String DYNAMODB_ERROR_NAMESPACE = "com.amazonaws.dynamodb.v20120810#";

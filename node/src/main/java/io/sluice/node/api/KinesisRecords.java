@@ -277,7 +277,7 @@ public final class KinesisRecords {
                 .check();
         return streams.get(name).thenCompose(info -> {
             streams.readable(info);
-            StreamEntity.ShardRange shard = shardById(info, r.shardId());
+            StreamEntity.ShardRange shard = streams.readableShard(info, r.shardId(), clock.millis());
             String type = r.shardIteratorType();
             long now = clock.millis();
             switch (type) {
@@ -344,31 +344,9 @@ public final class KinesisRecords {
                             KinesisLimits.MAX_GET_RECORDS_BYTES, minArrival)
                     .thenCompose(read -> crypto.open(info, caller, shard, read.records())
                             .thenCompose(opened -> read.shardEnded() && opened.size() == read.records().size()
-                                    ? childShards(info, shard).thenApply(children -> records(it, shard, read, opened, now, children))
+                                    ? streams.childShards(info, shard).thenApply(children -> records(it, shard, read, opened, now, children))
                                     : done(records(it, shard, read, opened, now, List.of()))));
         });
-    }
-
-    /**
-     * The shards a closed shard's records continue in. The stream lists them once the reshard's wave
-     * is persisted, right after the shard closed; metadata older than that lists none, and is read afresh.
-     * Empty while the wave is still being persisted.
-     */
-    private CompletionStage<List<ChildShard>> childShards(StreamInfo info, StreamEntity.ShardRange shard) {
-        List<ChildShard> known = childShardsIn(info, shard.index());
-        return !known.isEmpty() ? done(known) : streams.describe(info.name()).thenApply(fresh -> childShardsIn(fresh, shard.index()));
-    }
-
-    private static List<ChildShard> childShardsIn(StreamInfo info, int parent) {
-        List<ChildShard> out = new ArrayList<>();
-        for (StreamEntity.ShardRange s : info.shards()) {
-            if (s.childOf(parent)) {
-                List<String> parents = s.adjacentParentShardId() == null ? List.of(s.parentShardId())
-                        : List.of(s.parentShardId(), s.adjacentParentShardId());
-                out.add(new ChildShard(s.shardId(), parents, new HashKeyRange(s.startingHashKey(), s.endingHashKey())));
-            }
-        }
-        return out;
     }
 
     /**
@@ -379,14 +357,7 @@ public final class KinesisRecords {
     private GetRecordsResponse records(ShardIterator it, StreamEntity.ShardRange shard, ShardReader.Outcome read,
                                        List<StreamCrypto.Opened> opened, long now, List<ChildShard> children) {
         List<ShardReads.ReadRecord> found = read.records();
-        List<io.sluice.protocol.kinesis.Kinesis.Record> records = new ArrayList<>(opened.size());
-        for (int i = 0; i < opened.size(); i++) {
-            ShardReads.ReadRecord rr = found.get(i);
-            records.add(new io.sluice.protocol.kinesis.Kinesis.Record(
-                    new SequenceNumber(shard.index(), rr.eventSeqNr(), rr.index()).toString(),
-                    Instant.ofEpochMilli(rr.arrivalMillis()), opened.get(i).data(), opened.get(i).partitionKey(),
-                    rr.wrappedKey() != null ? "KMS" : null));
-        }
+        List<io.sluice.protocol.kinesis.Kinesis.Record> records = wireRecords(shard, found, opened);
         SequenceNumber next;
         long behind = read.millisBehindLatest();
         if (opened.size() < found.size()) {
@@ -400,6 +371,21 @@ public final class KinesisRecords {
             return new GetRecordsResponse(records, null, 0L, children);
         }
         return new GetRecordsResponse(records, it.at(next, now).encode(iteratorSecret), behind, null);
+    }
+
+    /** The records that opened, as the wire shows them: sequence number, arrival, data, key, encryption. */
+    static List<io.sluice.protocol.kinesis.Kinesis.Record> wireRecords(StreamEntity.ShardRange shard,
+                                                                      List<ShardReads.ReadRecord> found,
+                                                                      List<StreamCrypto.Opened> opened) {
+        List<io.sluice.protocol.kinesis.Kinesis.Record> records = new ArrayList<>(opened.size());
+        for (int i = 0; i < opened.size(); i++) {
+            ShardReads.ReadRecord rr = found.get(i);
+            records.add(new io.sluice.protocol.kinesis.Kinesis.Record(
+                    new SequenceNumber(shard.index(), rr.eventSeqNr(), rr.index()).toString(),
+                    Instant.ofEpochMilli(rr.arrivalMillis()), opened.get(i).data(), opened.get(i).partitionKey(),
+                    rr.wrappedKey() != null ? "KMS" : null));
+        }
+        return records;
     }
 
     private static <T> CompletionStage<T> done(T value) {
@@ -425,12 +411,5 @@ public final class KinesisRecords {
         return key;
     }
 
-    /** A shard whose records may still be read (a closed one until its records expired), or AWS's refusal. */
-    private StreamEntity.ShardRange shardById(StreamInfo info, String shardId) {
-        int index = HashKeys.shardIndex(shardId);
-        return info.liveShards(clock.millis()).stream().filter(s -> s.index() == index).findFirst()
-                .orElseThrow(() -> AwsError.ResourceNotFoundException.exception("Shard " + shardId + " in stream "
-                        + info.name() + " under account " + settings.accountId() + " does not exist"));
-    }
 
 }

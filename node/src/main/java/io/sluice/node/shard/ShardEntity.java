@@ -93,6 +93,33 @@ public final class ShardEntity
 
     public record TipInfo(long lastEventSeqNr, long lastArrivalMillis, boolean closed) implements CborSerializable {}
 
+    /**
+     * A fan-out subscription waits for what follows a position: answered as soon as an event after
+     * {@code afterEventSeqNr} is stored (at once when one is), when the shard closes, or when another
+     * subscription of the same consumer took this one's place. The shard keeps one waiting Watch per
+     * subscription (a newer one replaces it) and never waits on a subscriber: it answers and forgets.
+     * A subscription the shard has not heard of (it was started before this shard's restart) is adopted.
+     */
+    public record Watch(String consumerArn, String subscriptionId, long afterEventSeqNr, ActorRef<WatchResult> replyTo)
+            implements Command {}
+
+    /** The tip when a Watch was answered; {@code superseded} when a newer subscription of the consumer took over. */
+    public record WatchResult(long lastEventSeqNr, long lastArrivalMillis, boolean closed, boolean superseded)
+            implements CborSerializable {}
+
+    /** A subscription ended: its waiting Watch, if any, is dropped unanswered. */
+    public record Unwatch(String subscriptionId) implements Command {}
+
+    /**
+     * A new subscription of a consumer to this shard: refused while the consumer's previous subscription
+     * started less than {@code exclusiveMillis} ago (AWS's 5 seconds); otherwise it takes the consumer's
+     * place here, and the previous one learns it is superseded at its next Watch.
+     */
+    public record Subscribe(String consumerArn, String subscriptionId, long exclusiveMillis, ActorRef<Subscribed> replyTo)
+            implements Command {}
+
+    public record Subscribed(boolean accepted) implements CborSerializable {}
+
     /** Forget records that arrived before the cutoff: skipped by reads already, now deleted from Cassandra. */
     public record Trim(long cutoffMillis, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
@@ -240,6 +267,12 @@ public final class ShardEntity
     private final EventDeleter deleter;
     private final Timings timings;
     private final ArrayDeque<RecordsAppended> tail = new ArrayDeque<>();
+    /** Fan-out subscriptions waiting for records, by subscription id; not state: a restart forgets them and they ask again. */
+    private final java.util.Map<String, Watch> watching = new java.util.HashMap<>();
+    /** Which subscription of each consumer is current, and when it started: not state either, see {@link Watch}. */
+    private final java.util.Map<String, Lease> leases = new java.util.HashMap<>();
+
+    private record Lease(String subscriptionId, long startedAtMillis) {}
     private long tailWeight;
     /** The journal sequence number the tail accounts for: every event up to it is in the tail, trimmed, or older than the tail. */
     private long tailThrough;
@@ -277,6 +310,12 @@ public final class ShardEntity
                 .onCommand(Tip.class, (s, c) -> Effect().reply(c.replyTo(),
                         new TipInfo(s.lastEventSeqNr(), s.lastArrivalMillis(), s.closed())))
                 .onCommand(Close.class, this::onClose)
+                .onCommand(Watch.class, this::onWatch)
+                .onCommand(Unwatch.class, (s, c) -> {
+                    watching.remove(c.subscriptionId());
+                    return Effect().noReply();
+                })
+                .onCommand(Subscribe.class, this::onSubscribe)
                 .onCommand(Trim.class, this::onTrim)
                 .onCommand(Purge.class, this::onPurge)
                 .build();
@@ -295,7 +334,10 @@ public final class ShardEntity
         RecordsAppended event = new RecordsAppended(eventSeqNr, arrival, cmd.records(), cmd.dataKeys());
         long start = System.nanoTime();
         return Effect().persist(event)
-                .thenRun(s -> remember(event))
+                .thenRun(s -> {
+                    remember(event);
+                    notifyWatchers(s);
+                })
                 .thenReply(cmd.replyTo(), s -> {
                     timings.since("shard.persist", start);
                     return StatusReply.success(new AppendAck(eventSeqNr, arrival, false));
@@ -342,8 +384,52 @@ public final class ShardEntity
                 .thenRun(s -> {
                     // the tail still accounts for every event: this one holds no records
                     if (tailThrough == eventSeqNr - 1) tailThrough = eventSeqNr;
+                    notifyWatchers(s);
                 })
                 .thenReply(cmd.replyTo(), s -> StatusReply.success(new Closed(eventSeqNr, at)));
+    }
+
+    private ReplyEffect<Event, State> onWatch(State state, Watch cmd) {
+        Lease lease = leases.computeIfAbsent(cmd.consumerArn(), arn -> new Lease(cmd.subscriptionId(), clock.millis()));
+        boolean superseded = !lease.subscriptionId().equals(cmd.subscriptionId());
+        if (superseded || state.closed() || state.lastEventSeqNr() > cmd.afterEventSeqNr()) {
+            watching.remove(cmd.subscriptionId());
+            return Effect().reply(cmd.replyTo(), watchResult(state, superseded));
+        }
+        watching.put(cmd.subscriptionId(), cmd);
+        return Effect().noReply();
+    }
+
+    private ReplyEffect<Event, State> onSubscribe(State state, Subscribe cmd) {
+        long now = clock.millis();
+        Lease current = leases.get(cmd.consumerArn());
+        if (current != null && !current.subscriptionId().equals(cmd.subscriptionId())
+                && now - current.startedAtMillis() < cmd.exclusiveMillis()) {
+            return Effect().reply(cmd.replyTo(), new Subscribed(false));
+        }
+        leases.put(cmd.consumerArn(), new Lease(cmd.subscriptionId(), now));
+        if (current != null) {
+            // the superseded subscription hears it now rather than at the next record
+            Watch waiting = watching.remove(current.subscriptionId());
+            if (waiting != null) waiting.replyTo().tell(watchResult(state, true));
+        }
+        return Effect().reply(cmd.replyTo(), new Subscribed(true));
+    }
+
+    private static WatchResult watchResult(State state, boolean superseded) {
+        return new WatchResult(state.lastEventSeqNr(), state.lastArrivalMillis(), state.closed(), superseded);
+    }
+
+    /** Answers every waiting Watch the shard's new state satisfies (all of them: any event or a close is news). */
+    private void notifyWatchers(State state) {
+        if (watching.isEmpty()) return;
+        List<Watch> due = new ArrayList<>();
+        watching.values().removeIf(w -> {
+            boolean news = state.closed() || state.lastEventSeqNr() > w.afterEventSeqNr();
+            if (news) due.add(w);
+            return news;
+        });
+        for (Watch w : due) w.replyTo().tell(watchResult(state, false));
     }
 
     private ReplyEffect<Event, State> onPurge(State state, Purge cmd) {

@@ -11,6 +11,9 @@ import io.sluice.node.runtime.NodeSettings;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
+import io.sluice.protocol.kinesis.Kinesis.ChildShard;
+import io.sluice.protocol.kinesis.Kinesis.HashKeyRange;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -146,5 +149,36 @@ public final class StreamDirectory {
                     + settings.accountId() + " not found.");
         }
         return info;
+    }
+
+    /**
+     * The shards a closed shard's records continue in. The stream lists them once the reshard's wave
+     * is persisted, right after the shard closed; metadata older than that lists none, and is read afresh.
+     * Empty while the wave is still being persisted.
+     */
+    public CompletionStage<List<ChildShard>> childShards(StreamEntity.StreamInfo info, StreamEntity.ShardRange shard) {
+        List<ChildShard> known = childShardsIn(info, shard.index());
+        return !known.isEmpty() ? CompletableFuture.completedFuture(known) : describe(info.name()).thenApply(fresh -> childShardsIn(fresh, shard.index()));
+    }
+
+    private static List<ChildShard> childShardsIn(StreamEntity.StreamInfo info, int parent) {
+        List<ChildShard> out = new ArrayList<>();
+        for (StreamEntity.ShardRange s : info.shards()) {
+            if (s.childOf(parent)) {
+                List<String> parents = s.adjacentParentShardId() == null ? List.of(s.parentShardId())
+                        : List.of(s.parentShardId(), s.adjacentParentShardId());
+                out.add(new ChildShard(s.shardId(), parents, new HashKeyRange(s.startingHashKey(), s.endingHashKey())));
+            }
+        }
+        return out;
+    }
+
+
+    /** A shard whose records may still be read (a closed one until its records expired), or AWS's refusal. */
+    public StreamEntity.ShardRange readableShard(StreamEntity.StreamInfo info, String shardId, long nowMillis) {
+        int index = HashKeys.shardIndex(shardId);
+        return info.liveShards(nowMillis).stream().filter(s -> s.index() == index).findFirst()
+                .orElseThrow(() -> AwsError.ResourceNotFoundException.exception("Shard " + shardId + " in stream "
+                        + info.name() + " under account " + settings.accountId() + " does not exist"));
     }
 }

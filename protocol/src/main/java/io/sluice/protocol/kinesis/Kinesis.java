@@ -161,4 +161,15 @@ public final class Kinesis {
 
     public record DescribeLimitsResponse(Integer shardLimit, Integer openShardCount, Integer onDemandStreamCount,
                                          Integer onDemandStreamCountLimit) {}
+
+    // ---- enhanced fan-out: SubscribeToShard (its answer is an event stream, see EventStream)
+
+    public record StartingPosition(String type, String sequenceNumber, Instant timestamp) {}
+
+    public record SubscribeToShardRequest(String consumerARN, String streamId, String shardId,
+                                          StartingPosition startingPosition) {}
+
+    /** One event of a subscription; {@code childShards} only at the end of a closed shard, with no continuation. */
+    public record SubscribeToShardEvent(List<Record> records, String continuationSequenceNumber, Long millisBehindLatest,
+                                        List<ChildShard> childShards) {}
 }

@@ -1,0 +1,273 @@
+package io.sluice.node.it;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.kinesis.model.ChildShard;
+import software.amazon.awssdk.services.kinesis.model.KinesisException;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
+import software.amazon.awssdk.services.kinesis.model.Record;
+import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
+import software.amazon.awssdk.services.kinesis.model.StartingPosition;
+import software.amazon.awssdk.services.kinesis.model.SubscribeToShardEvent;
+
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * SubscribeToShard through the SDK v2 (HTTP/2 with prior knowledge, CBOR and JSON) against a real node:
+ * every acknowledged record reaches every subscriber once and in order, from the journal (a small tail
+ * makes the catch-up read Cassandra) and pushed at the tip; a subscription renewed at its end with its
+ * continuation loses and repeats nothing; AWS's exclusivity and takeover rules; the end of a closed
+ * shard with ChildShards; and the refusals.
+ */
+class SubscribeToShardTest {
+    static final long SEED = Long.getLong("sluice.seed", System.nanoTime());
+    static final Duration LIFETIME = Duration.ofSeconds(4);
+    static final Duration EXCLUSIVE = Duration.ofSeconds(2);
+    static TestNode node;
+    static KinesisClient kinesis;
+    static FanOutClient fanOut;
+
+    @BeforeAll
+    static void start() throws Exception {
+        System.out.println("SubscribeToShardTest seed " + SEED + " (-Dsluice.seed=" + SEED + ")");
+        node = new TestNode(Clock.systemUTC(), """
+                sluice.fan-out.subscription-lifetime = %ds
+                sluice.fan-out.exclusive-window = %ds
+                sluice.fan-out.heartbeat = 1s
+                sluice.shard.tail-bytes = 64 KiB
+                """.formatted(LIFETIME.toSeconds(), EXCLUSIVE.toSeconds())).start();
+        kinesis = node.kinesisClient();
+        fanOut = new FanOutClient(node.endpoint(), node.accessKeyId, node.secretKey);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (fanOut != null) fanOut.close();
+        if (kinesis != null) kinesis.close();
+        if (node != null) node.close();
+    }
+
+    static String streamArn(String stream) {
+        return "arn:aws:kinesis:us-east-1:000000000000:stream/" + stream;
+    }
+
+    static StartingPosition at(ShardIteratorType type) {
+        return StartingPosition.builder().type(type).build();
+    }
+
+    static StartingPosition after(String sequenceNumber) {
+        return StartingPosition.builder().type(ShardIteratorType.AFTER_SEQUENCE_NUMBER).sequenceNumber(sequenceNumber).build();
+    }
+
+    /** Puts generated records into one shard (explicit hash key 0); their sequence numbers and data, in order. */
+    static Map<String, byte[]> put(String stream, Random random, int count) {
+        Map<String, byte[]> sent = new java.util.LinkedHashMap<>();
+        List<PutRecordsRequestEntry> batch = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            byte[] data = new byte[1 + random.nextInt(random.nextInt(10) == 0 ? 20_000 : 300)];
+            random.nextBytes(data);
+            batch.add(PutRecordsRequestEntry.builder().partitionKey("k" + i).explicitHashKey("0")
+                    .data(SdkBytes.fromByteArray(data)).build());
+            if (batch.size() == 50 || i == count - 1) {
+                var answer = kinesis.putRecords(b -> b.streamName(stream).records(batch));
+                assertEquals(0, answer.failedRecordCount());
+                for (int j = 0; j < batch.size(); j++) {
+                    PutRecordsResultEntry e = answer.records().get(j);
+                    sent.put(e.sequenceNumber(), batch.get(j).data().asByteArray());
+                }
+                batch.clear();
+            }
+        }
+        return sent;
+    }
+
+    /** Takes events until {@code count} records arrived; the records in arrival order. */
+    static List<Record> collect(FanOutClient.Subscribed s, int count) throws InterruptedException {
+        List<Record> got = new ArrayList<>();
+        while (got.size() < count) {
+            FanOutClient.Arrived a = s.next(Duration.ofSeconds(30));
+            assertNotNull(a, "only " + got.size() + " of " + count + " records arrived; ended: " + s.ended);
+            got.addAll(a.event().records());
+        }
+        return got;
+    }
+
+    static void assertExactly(Map<String, byte[]> sent, List<Record> got) {
+        List<String> expected = new ArrayList<>(sent.keySet());
+        List<String> seen = got.stream().map(Record::sequenceNumber).toList();
+        assertEquals(expected, seen, "seed " + SEED + ": every record once, in order");
+        for (Record r : got) assertArrayEquals(sent.get(r.sequenceNumber()), r.data().asByteArray(), "seed " + SEED);
+    }
+
+    @Test
+    void everyRecordReachesEverySubscriberOnceInOrderFromTheJournalAndPushedAtTheTip() throws Exception {
+        String stream = "fan-order";
+        TestNode.createActive(kinesis, stream, 1);
+        Random random = new Random(SEED);
+        String shard = "shardId-000000000000";
+        Map<String, byte[]> sent = new java.util.LinkedHashMap<>(put(stream, random, 400)); // well past the 64 KiB tail
+        List<String> consumers = new ArrayList<>();
+        for (int c = 0; c < 3; c++) consumers.add(fanOut.registerActive(streamArn(stream), "app-" + c));
+        List<FanOutClient.Subscribed> subs = new ArrayList<>();
+        for (String consumer : consumers) subs.add(fanOut.subscribe(consumer, shard, at(ShardIteratorType.TRIM_HORIZON)));
+        Map<String, byte[]> live = put(stream, random, 200);
+        sent.putAll(live);
+        for (FanOutClient.Subscribed s : subs) {
+            assertExactly(sent, collect(s, sent.size()));
+            s.cancel();
+        }
+    }
+
+    @Test
+    void speaksJsonToo() throws Exception {
+        String stream = "fan-json";
+        TestNode.createActive(kinesis, stream, 1);
+        Map<String, byte[]> sent = put(stream, new Random(SEED + 1), 120);
+        String consumer = fanOut.registerActive(streamArn(stream), "json-app");
+        System.setProperty("aws.cborEnabled", "false");
+        try (FanOutClient json = new FanOutClient(node.endpoint(), node.accessKeyId, node.secretKey)) {
+            System.clearProperty("aws.cborEnabled");
+            FanOutClient.Subscribed s = json.subscribe(consumer, "shardId-000000000000", at(ShardIteratorType.TRIM_HORIZON));
+            assertExactly(sent, collect(s, sent.size()));
+            s.cancel();
+        } finally {
+            System.clearProperty("aws.cborEnabled");
+        }
+    }
+
+    @Test
+    void renewalsWithTheContinuationLoseAndRepeatNothing() throws Exception {
+        String stream = "fan-renew";
+        TestNode.createActive(kinesis, stream, 1);
+        String consumer = fanOut.registerActive(streamArn(stream), "renewer");
+        Random random = new Random(SEED + 2);
+        Map<String, byte[]> sent = new ConcurrentHashMap<>();
+        List<String> order = java.util.Collections.synchronizedList(new ArrayList<>());
+        Thread producer = new Thread(() -> {
+            long until = System.nanoTime() + LIFETIME.multipliedBy(3).toNanos();
+            while (System.nanoTime() < until) {
+                Map<String, byte[]> batch = put(stream, random, 1 + random.nextInt(20));
+                sent.putAll(batch);
+                order.addAll(batch.keySet());
+                KinesisSdkContract.sleep(random.nextInt(50));
+            }
+        });
+        producer.start();
+        List<Record> got = new ArrayList<>();
+        StartingPosition position = at(ShardIteratorType.TRIM_HORIZON);
+        int subscriptions = 0;
+        while (producer.isAlive() || got.size() < order.size()) {
+            assertTrue(subscriptions < 20, "seed " + SEED + ": too many renewals");
+            FanOutClient.Subscribed s = fanOut.subscribe(consumer, "shardId-000000000000", position);
+            subscriptions++;
+            String continuation = null;
+            while (true) {
+                FanOutClient.Arrived a = s.next(Duration.ofMillis(200));
+                if (a == null) {
+                    if (s.ended.isDone()) break;
+                    continue;
+                }
+                got.addAll(a.event().records());
+                continuation = a.event().continuationSequenceNumber();
+            }
+            s.ended.get(5, TimeUnit.SECONDS); // a normal end, at the subscription's lifetime
+            assertNotNull(continuation, "seed " + SEED);
+            position = after(continuation);
+            if (!producer.isAlive() && got.size() >= order.size()) break;
+        }
+        producer.join();
+        assertTrue(subscriptions >= 3, "the subscription was renewed: " + subscriptions);
+        Map<String, byte[]> inOrder = new java.util.LinkedHashMap<>();
+        for (String seq : order) inOrder.put(seq, sent.get(seq));
+        assertExactly(inOrder, got);
+    }
+
+    @Test
+    void aSecondSubscriptionWithinTheWindowIsRefusedALaterOneTakesOver() throws Exception {
+        String stream = "fan-takeover";
+        TestNode.createActive(kinesis, stream, 1);
+        String consumer = fanOut.registerActive(streamArn(stream), "single");
+        String shard = "shardId-000000000000";
+        FanOutClient.Subscribed first = fanOut.subscribe(consumer, shard, at(ShardIteratorType.LATEST));
+        assertNotNull(first.next(Duration.ofSeconds(10)), "the first subscription runs");
+        long started = System.nanoTime();
+        FanOutClient.Subscribed refused = fanOut.subscribe(consumer, shard, at(ShardIteratorType.LATEST));
+        CompletionException e = assertThrows(CompletionException.class, () -> refused.ended.join());
+        // only meaningful if the refusal came inside the window
+        if (System.nanoTime() - started < EXCLUSIVE.toNanos()) {
+            assertEquals("ResourceInUseException", ((KinesisException) e.getCause()).awsErrorDetails().errorCode());
+            assertTrue(e.getCause().getMessage().contains("Another active subscription exists for this consumer"), e.getCause().getMessage());
+        }
+        KinesisSdkContract.sleep(EXCLUSIVE.toMillis() + 200);
+        FanOutClient.Subscribed second = fanOut.subscribe(consumer, shard, at(ShardIteratorType.LATEST));
+        assertNotNull(second.next(Duration.ofSeconds(10)), "the second subscription runs (its LATEST is placed)");
+        Map<String, byte[]> sent = put(stream, new Random(SEED + 3), 10);
+        assertExactly(sent, collect(second, sent.size()));
+        java.util.concurrent.ExecutionException old = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> first.ended.get(10, TimeUnit.SECONDS));
+        assertEquals("ResourceInUseException", ((KinesisException) old.getCause()).awsErrorDetails().errorCode());
+        second.cancel();
+    }
+
+    @Test
+    void theEndOfASplitShardCarriesItsChildrenAndNoContinuation() throws Exception {
+        String stream = "fan-split";
+        TestNode.createActive(kinesis, stream, 1);
+        String consumer = fanOut.registerActive(streamArn(stream), "splitter");
+        Map<String, byte[]> sent = put(stream, new Random(SEED + 4), 30);
+        FanOutClient.Subscribed s = fanOut.subscribe(consumer, "shardId-000000000000", at(ShardIteratorType.TRIM_HORIZON));
+        List<Record> got = new ArrayList<>(collect(s, sent.size()));
+        String middle = BigInteger.ONE.shiftLeft(127).toString();
+        kinesis.splitShard(b -> b.streamName(stream).shardToSplit("shardId-000000000000").newStartingHashKey(middle));
+        SubscribeToShardEvent last = null;
+        while (!s.ended.isDone() || !s.events.isEmpty()) {
+            FanOutClient.Arrived a = s.next(Duration.ofMillis(200));
+            if (a == null) continue;
+            got.addAll(a.event().records());
+            last = a.event();
+        }
+        s.ended.get(5, TimeUnit.SECONDS);
+        assertExactly(sent, got);
+        assertNotNull(last);
+        assertNull(last.continuationSequenceNumber(), "no continuation at a shard's end");
+        assertEquals(List.of("shardId-000000000001", "shardId-000000000002"),
+                last.childShards().stream().map(ChildShard::shardId).toList());
+        for (ChildShard child : last.childShards()) assertEquals(List.of("shardId-000000000000"), child.parentShards());
+    }
+
+    @Test
+    void refusals() {
+        String stream = "fan-refusals";
+        TestNode.createActive(kinesis, stream, 1);
+        String consumer = fanOut.registerActive(streamArn(stream), "refused");
+        assertRefused("ResourceNotFoundException", "Shard shardId-000000000007 in stream fan-refusals under account 000000000000 does not exist",
+                fanOut.subscribe(consumer, "shardId-000000000007", at(ShardIteratorType.LATEST)));
+        assertRefused("InvalidArgumentException", "StartingSequenceNumber must be provided for ShardIteratorType AT_SEQUENCE_NUMBER.",
+                fanOut.subscribe(consumer, "shardId-000000000000", at(ShardIteratorType.AT_SEQUENCE_NUMBER)));
+        assertRefused("InvalidArgumentException", null,
+                fanOut.subscribe(consumer, "shardId-000000000000", after("12")));
+    }
+
+    static void assertRefused(String code, String message, FanOutClient.Subscribed s) {
+        CompletionException e = assertThrows(CompletionException.class, () -> s.ended.join());
+        KinesisException k = (KinesisException) e.getCause();
+        assertEquals(code, k.awsErrorDetails().errorCode(), k::getMessage);
+        if (message != null) assertEquals(message, k.awsErrorDetails().errorMessage());
+    }
+}

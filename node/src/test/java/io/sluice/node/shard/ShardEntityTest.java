@@ -175,4 +175,84 @@ class ShardEntityTest {
         assertTrue(recovered.needsJournal() && recovered.closed(), recovered::toString);
         assertEquals(3, recovered.tipEventSeqNr());
     }
+
+    // ---- fan-out: the shard tells waiting subscriptions, never waits on them
+
+    private static final String CONSUMER = "arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/app:1";
+
+    private ShardEntity.Subscribed subscribe(String subscription) {
+        return shard.<ShardEntity.Subscribed>runCommand(
+                replyTo -> new ShardEntity.Subscribe(CONSUMER, subscription, 5_000, replyTo)).reply();
+    }
+
+    @Test
+    void aWatchIsAnsweredAtOnceWhenSomethingFollowsElseByTheNextAppendOrClose() {
+        append("a");
+        TestProbe<ShardEntity.WatchResult> probe = testKit.createTestProbe();
+        assertTrue(subscribe("s1").accepted());
+        shard.runCommand(new ShardEntity.Watch(CONSUMER, "s1", 0, probe.ref()));
+        ShardEntity.WatchResult first = probe.receiveMessage();
+        assertEquals(1, first.lastEventSeqNr());
+        assertFalse(first.closed() || first.superseded());
+        // nothing after event 1 yet: the watch waits, and the next stored append answers it
+        shard.runCommand(new ShardEntity.Watch(CONSUMER, "s1", 1, probe.ref()));
+        probe.expectNoMessage(Duration.ofMillis(100));
+        append("b");
+        assertEquals(2, probe.receiveMessage().lastEventSeqNr());
+        // a closing shard answers too, saying it is closed
+        shard.runCommand(new ShardEntity.Watch(CONSUMER, "s1", 2, probe.ref()));
+        probe.expectNoMessage(Duration.ofMillis(50));
+        shard.<StatusReply<ShardEntity.Closed>>runCommand(ShardEntity.Close::new);
+        assertTrue(probe.receiveMessage().closed());
+    }
+
+    @Test
+    void aSubscriptionWaitsOnceAndAnEndedOneIsForgotten() {
+        TestProbe<ShardEntity.WatchResult> older = testKit.createTestProbe();
+        TestProbe<ShardEntity.WatchResult> newer = testKit.createTestProbe();
+        TestProbe<ShardEntity.WatchResult> ended = testKit.createTestProbe();
+        subscribe("s1");
+        shard.runCommand(new ShardEntity.Watch(CONSUMER, "s1", 0, older.ref()));
+        shard.runCommand(new ShardEntity.Watch(CONSUMER, "s1", 0, newer.ref())); // replaces the first
+        String other = CONSUMER.replace("app", "other");
+        shard.runCommand(new ShardEntity.Watch(other, "s2", 0, ended.ref()));
+        shard.runCommand(new ShardEntity.Unwatch("s2"));
+        append("a");
+        assertEquals(1, newer.receiveMessage().lastEventSeqNr());
+        older.expectNoMessage(Duration.ofMillis(100));
+        ended.expectNoMessage(Duration.ofMillis(10));
+    }
+
+    @Test
+    void aConsumerSubscribesExclusivelyForAWhileThenANewSubscriptionTakesOver() {
+        TestProbe<ShardEntity.WatchResult> first = testKit.createTestProbe();
+        assertTrue(subscribe("s1").accepted());
+        shard.runCommand(new ShardEntity.Watch(CONSUMER, "s1", 0, first.ref()));
+        clock.advance(Duration.ofMillis(4_000)); // the clock also runs: keep well inside the window
+        assertFalse(subscribe("s2").accepted(), "within 5 seconds of the last subscription");
+        first.expectNoMessage(Duration.ofMillis(50));
+        // another consumer is not affected
+        assertTrue(shard.<ShardEntity.Subscribed>runCommand(replyTo -> new ShardEntity.Subscribe(
+                CONSUMER.replace("app", "other"), "s9", 5_000, replyTo)).reply().accepted());
+        clock.advance(Duration.ofMillis(1_001));
+        assertTrue(subscribe("s2").accepted());
+        assertTrue(first.receiveMessage().superseded(), "the waiting older subscription hears it at once");
+        // and at every later watch
+        shard.runCommand(new ShardEntity.Watch(CONSUMER, "s1", 0, first.ref()));
+        assertTrue(first.receiveMessage().superseded());
+        TestProbe<ShardEntity.WatchResult> second = testKit.createTestProbe();
+        shard.runCommand(new ShardEntity.Watch(CONSUMER, "s2", 0, second.ref()));
+        append("a");
+        assertFalse(second.receiveMessage().superseded());
+    }
+
+    @Test
+    void afterARestartASubscriptionTheShardForgotIsAdopted() {
+        subscribe("s1");
+        shard.restart();
+        TestProbe<ShardEntity.WatchResult> probe = testKit.createTestProbe();
+        append("a");
+        shard.runCommand(new ShardEntity.Watch(CONSUMER, "s1", 0, probe.ref()));
+        assertFalse(probe.receiveMessage().superseded());
+    }
 }

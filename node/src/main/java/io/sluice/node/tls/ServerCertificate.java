@@ -211,8 +211,11 @@ public record ServerCertificate(List<X509Certificate> chain, PrivateKey privateK
                 + " -Djavax.net.ssl.trustStorePassword=changeit; curl: --cacert " + path;
     }
 
+    /** The subject, file and fingerprint; the key only as redacted. */
     @Override
     public String toString() {
-        return Redaction.toString(this, "privateKey");
+        return "ServerCertificate[subject=" + leaf().getSubjectX500Principal().getName() + ", chain=" + chain.size()
+                + ", certificateFile=" + certificateFile + ", generated=" + generated + ", sha256=" + sha256Fingerprint()
+                + ", privateKey=" + Redaction.REDACTED + "]";
     }
 }

@@ -135,7 +135,8 @@ public final class PemFiles {
 
     private static List<PemObject> blocks(Path file) {
         List<PemObject> blocks = new ArrayList<>();
-        try (PemReader reader = new PemReader(Files.newBufferedReader(file, StandardCharsets.US_ASCII))) {
+        // Latin-1 reads any byte: text around the blocks (openssl's "Bag Attributes", a BOM) is skipped, not refused
+        try (PemReader reader = new PemReader(Files.newBufferedReader(file, StandardCharsets.ISO_8859_1))) {
             for (PemObject block = reader.readPemObject(); block != null; block = reader.readPemObject()) {
                 blocks.add(block);
             }

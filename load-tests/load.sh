@@ -86,6 +86,7 @@ stop_sluice() {
 start_sluice() {
     export SLUICE_DATA_DIR=$TARGET/sluice
     export SLUICE_HTTP_PORT=${LOAD_HTTP_PORT:-4667} SLUICE_CLUSTER_PORT=${LOAD_CLUSTER_PORT:-25620}
+    export SLUICE_TLS_PORT=${LOAD_TLS_PORT:-4543}
     export SLUICE_CQL_PORT=${LOAD_CQL_PORT:-9142} SLUICE_CASSANDRA_STORAGE_PORT=${LOAD_STORAGE_PORT:-7100}
     "$SLUICE" down >/dev/null 2>&1 || true   # a run that was interrupted may have left one
     rm -rf "$SLUICE_DATA_DIR"

@@ -237,6 +237,9 @@ check_ports_and_seeds() {
         value=${!name:-}
         [[ -z "$value" || ("$value" =~ ^[0-9]+$ && $value -ge 1 && $value -le 65535) ]] || fail "$name=$value is not a port"
     done
+    value=${SLUICE_TLS_PORT:-}
+    [[ -z "$value" || "$value" == off || ("$value" =~ ^[0-9]+$ && $value -ge 0 && $value -le 65535) ]] \
+        || fail "SLUICE_TLS_PORT=$value is not a port (or off)"
     if [[ -n "${SLUICE_SEED_NODES:-}" ]]; then
         local IFS=,
         for seed in $SLUICE_SEED_NODES; do
@@ -324,7 +327,7 @@ main() {
     local cmd=("$JAVA" ${java_opts[@]+"${java_opts[@]}"} -cp "$SLUICE_CP" "$MAIN_CLASS")
 
     log "classes: $CLASSPATH_KIND; java: $JAVA"
-    log "http=${SLUICE_HTTP_INTERFACE:-127.0.0.1}:${SLUICE_HTTP_PORT:-4567}" \
+    log "http=${SLUICE_HTTP_INTERFACE:-127.0.0.1}:${SLUICE_HTTP_PORT:-4567} https=${SLUICE_TLS_PORT:-4443}" \
         "cluster=$SLUICE_CLUSTER_HOST:${SLUICE_CLUSTER_PORT:-25520} ($CLUSTER_HOST_SOURCE)" \
         "seeds=${SLUICE_SEED_NODES:-none}" \
         "cassandra=${SLUICE_CASSANDRA:-127.0.0.1:9042} keyspace=${SLUICE_CASSANDRA_KEYSPACE:-sluice}" \

@@ -51,7 +51,11 @@ import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.HttpsConnectionContext;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.server.Route;
+import io.sluice.node.tls.ServerCertificate;
+import io.sluice.node.tls.TlsPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +65,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
@@ -83,11 +89,22 @@ public final class SluiceNode {
 
     private static final Logger log = LoggerFactory.getLogger(SluiceNode.class);
 
-    /** A running node, for tests and the launcher. */
+    /**
+     * A running node, for tests and the launcher.
+     *
+     * @param httpsBinding the HTTPS listener's binding, empty when {@code sluice.http.tls-port} is off
+     * @param tlsCertificate the certificate that listener presents
+     */
     public record Running(ActorSystem<Void> system, NodeSettings settings, RootCredentials credentials,
-                          ServerBinding binding) {
+                          ServerBinding binding, Optional<ServerBinding> httpsBinding,
+                          Optional<ServerCertificate> tlsCertificate) {
         public int httpPort() {
             return binding.localAddress().getPort();
+        }
+
+        /** @throws IllegalStateException if the node has no HTTPS listener */
+        public int httpsPort() {
+            return httpsBinding.orElseThrow(() -> new IllegalStateException("the HTTPS listener is off")).localAddress().getPort();
         }
 
         public void stop() {
@@ -100,13 +117,17 @@ public final class SluiceNode {
         }
     }
 
+    /** The bound listeners: the plain one and, unless it is off, the HTTPS one. */
+    private record Listeners(ServerBinding http, Optional<ServerBinding> https) {}
+
     public static void main(String[] args) throws Exception {
         // a node process ends with its actor system (e.g. when the Split Brain Resolver downs it), so a
         // supervisor (the local script, Kubernetes) sees it and starts it again
         Config overrides = ConfigFactory.parseMap(fromEnvironment(System.getenv()))
                 .withFallback(ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = on"));
         Running node = start(config(overrides), Clock.systemUTC());
-        log.info("Sluice node up: http://{}:{}", node.settings().httpInterface(), node.httpPort());
+        log.info("Sluice node up: http://{}:{}{}", node.settings().httpInterface(), node.httpPort(),
+                node.httpsBinding().isPresent() ? " and https://" + node.settings().httpInterface() + ":" + node.httpsPort() : "");
         if (java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() < 2) {
             log.warn("The JVM's common pool has parallelism {}: asynchronous callbacks each start a thread; "
                     + "start the JVM with -Djava.util.concurrent.ForkJoinPool.common.parallelism=2",
@@ -133,6 +154,9 @@ public final class SluiceNode {
         Map<String, Object> m = new HashMap<>();
         put(m, env, "SLUICE_HTTP_PORT", "sluice.http.port");
         put(m, env, "SLUICE_HTTP_INTERFACE", "sluice.http.interface");
+        put(m, env, "SLUICE_TLS_PORT", "sluice.http.tls-port");
+        put(m, env, "SLUICE_TLS_CERT", "sluice.http.tls.certificate");
+        put(m, env, "SLUICE_TLS_KEY", "sluice.http.tls.private-key");
         put(m, env, "SLUICE_REGION", "sluice.region");
         put(m, env, "SLUICE_ACCOUNT_ID", "sluice.account-id");
         put(m, env, "SLUICE_DATA_DIR", "sluice.data-dir");
@@ -176,11 +200,18 @@ public final class SluiceNode {
         }
         RootKey rootKey = settings.rootKey().isEmpty() ? RootKey.loadOrCreate(settings.dataDir())
                 : RootKey.fromBase64(settings.rootKey());
-        CompletableFuture<ServerBinding> bound = new CompletableFuture<>();
-        ActorSystem<Void> system = ActorSystem.create(guardian(settings, credentials, rootKey, clock, bound), "sluice", resolved);
+        // the real time, not the node's clock: clients check the certificate against theirs
+        Optional<ServerCertificate> certificate = settings.tlsEnabled()
+                ? Optional.of(ServerCertificate.configured(settings.tlsCertificate(), settings.tlsPrivateKey(), settings.dataDir(),
+                        java.time.Instant.now()))
+                : Optional.empty();
+        certificate.ifPresent(c -> log.info("{}", c.describe()));
+        CompletableFuture<Listeners> bound = new CompletableFuture<>();
+        ActorSystem<Void> system = ActorSystem.create(guardian(settings, credentials, rootKey, clock, certificate, bound),
+                "sluice", resolved);
         try {
-            ServerBinding binding = bound.get(120, TimeUnit.SECONDS);
-            return new Running(system, settings, credentials, binding);
+            Listeners listeners = bound.get(120, TimeUnit.SECONDS);
+            return new Running(system, settings, credentials, listeners.http(), listeners.https(), certificate);
         } catch (Exception e) {
             system.terminate();
             throw e;
@@ -188,7 +219,7 @@ public final class SluiceNode {
     }
 
     private static Behavior<Void> guardian(NodeSettings settings, RootCredentials credentials, RootKey rootKey, Clock clock,
-                                           CompletableFuture<ServerBinding> bound) {
+                                           Optional<ServerCertificate> certificate, CompletableFuture<Listeners> bound) {
         return Behaviors.setup(ctx -> {
             ActorSystem<Void> system = ctx.getSystem();
             Cluster cluster = Cluster.get(system);
@@ -256,22 +287,44 @@ public final class SluiceNode {
             java.util.concurrent.atomic.AtomicBoolean warm = new java.util.concurrent.atomic.AtomicBoolean();
             FrontEnd frontEnd = new FrontEnd(verifier, operations, timings, warm::get,
                     FrontEnd.requestTimeout(system.settings().config()));
-            identitiesReady.thenCompose(ready -> Http.get(system).newServerAt(settings.httpInterface(), settings.httpPort())
-                            .bind(frontEnd.route()))
-                    .whenComplete((binding, failure) -> {
+            Route route = frontEnd.route();
+            identitiesReady
+                    .thenCompose(ready -> listen(system, settings.httpInterface(), settings.httpPort(), route, Optional.empty()))
+                    .thenCompose(http -> certificate.isEmpty() ? CompletableFuture.completedFuture(new Listeners(http, Optional.empty()))
+                            : listen(system, settings.httpInterface(), settings.tlsPort(), route,
+                                    Optional.of(TlsPolicy.serverContext(certificate.get())))
+                                    .thenApply(https -> new Listeners(http, Optional.of(https))))
+                    .whenComplete((listeners, failure) -> {
                         if (failure != null) {
-                            log.error("Cannot bind HTTP on {}:{}; stopping", settings.httpInterface(), settings.httpPort(), failure);
-                            bound.completeExceptionally(failure);
+                            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                                    ? failure.getCause() : failure;
+                            log.error("{}; stopping", cause.getMessage(), cause);
+                            bound.completeExceptionally(cause);
                             system.terminate();
                         } else {
-                            binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
-                            bound.complete(binding);
+                            listeners.http().addToCoordinatedShutdown(Duration.ofSeconds(10), system);
+                            listeners.https().ifPresent(https -> https.addToCoordinatedShutdown(Duration.ofSeconds(10), system));
+                            bound.complete(listeners);
                             new Warmup(system, settings, credentials, batcher, reader)
-                                    .run(binding.localAddress().getPort(), settings.warmup())
+                                    .run(listeners.http().localAddress().getPort(), settings.warmup())
                                     .whenComplete((done, failed) -> warm.set(true));
                         }
                     });
             return Behaviors.empty();
+        });
+    }
+
+    /** Binds the front end's route on one port, with TLS when given; a failure says which listener it was. */
+    private static CompletionStage<ServerBinding> listen(ActorSystem<Void> system, String host, int port, Route route,
+                                                         Optional<HttpsConnectionContext> tls) {
+        var server = Http.get(system).newServerAt(host, port);
+        if (tls.isPresent()) server = server.enableHttps(tls.get());
+        String what = tls.isPresent() ? "HTTPS" : "HTTP";
+        return server.bind(route).handle((binding, failure) -> {
+            if (failure != null) {
+                throw new CompletionException(new IllegalStateException("Cannot bind " + what + " on " + host + ":" + port, failure));
+            }
+            return binding;
         });
     }
 }

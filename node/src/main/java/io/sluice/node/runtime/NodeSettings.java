@@ -6,10 +6,19 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-/** The {@code sluice { }} block of the configuration, read once at start. Its toString leaves out the root key. */
+/**
+ * The {@code sluice { }} block of the configuration, read once at start. Its toString leaves out the root key.
+ *
+ * @param tlsPort the HTTPS listener's port; 0 when it is off ({@code sluice.http.tls-port = off} or 0)
+ * @param tlsCertificate PEM certificate chain for the HTTPS listener; empty: a self-signed one in {@code dataDir}
+ * @param tlsPrivateKey PEM private key of that certificate (a path, never the key itself)
+ */
 public record NodeSettings(
         String httpInterface,
         int httpPort,
+        int tlsPort,
+        String tlsCertificate,
+        String tlsPrivateKey,
         String region,
         String accountId,
         Path dataDir,
@@ -46,6 +55,9 @@ public record NodeSettings(
         return new NodeSettings(
                 c.getString("http.interface"),
                 c.getInt("http.port"),
+                tlsPort(c),
+                c.getString("http.tls.certificate"),
+                c.getString("http.tls.private-key"),
                 c.getString("region"),
                 c.getString("account-id"),
                 Path.of(c.getString("data-dir")),
@@ -76,6 +88,22 @@ public record NodeSettings(
                 c.getDuration("kms.deletion-sweep-interval"),
                 c.getDuration("iam.refresh"),
                 c.getDuration("warmup.duration"));
+    }
+
+    private static int tlsPort(Config c) {
+        String port = c.getString("http.tls-port").strip();
+        if (port.equals("off") || port.equals("false") || port.equals("no")) return 0;
+        try {
+            int n = Integer.parseInt(port);
+            if (n >= 0 && n <= 65535) return n;
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new com.typesafe.config.ConfigException.BadValue("sluice.http.tls-port", "a port (1-65535) or off, not " + port);
+    }
+
+    public boolean tlsEnabled() {
+        return tlsPort > 0;
     }
 
     public String streamArn(String streamName) {

@@ -128,8 +128,17 @@ class AwsCliTest {
         return aws(node.endpoint(), node.accessKeyId, node.secretKey, cli, args);
     }
 
-    /** Runs the CLI against an endpoint with these credentials, from an empty home (no profile, no pager), JSON out. */
     static Result aws(URI endpoint, String accessKeyId, String secretKey, String cli, String... args)
+            throws IOException, InterruptedException {
+        return aws(endpoint, accessKeyId, secretKey, Map.of(), cli, args);
+    }
+
+    /**
+     * Runs the CLI against an endpoint with these credentials, from an empty home (no profile, no pager), JSON out.
+     *
+     * @param extraEnv further environment variables (AWS_CA_BUNDLE, say)
+     */
+    static Result aws(URI endpoint, String accessKeyId, String secretKey, Map<String, String> extraEnv, String cli, String... args)
             throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(cli, "--endpoint-url", endpoint.toString(), "--output", "json"));
         cmd.addAll(List.of(args));
@@ -144,6 +153,8 @@ class AwsCliTest {
         env.put("AWS_PAGER", "");
         env.remove("AWS_PROFILE");
         env.remove("AWS_SESSION_TOKEN");
+        env.remove("AWS_CA_BUNDLE");
+        env.putAll(extraEnv);
         Path out = home.resolve("out");
         Path err = home.resolve("err");
         pb.redirectOutput(out.toFile()).redirectError(err.toFile());

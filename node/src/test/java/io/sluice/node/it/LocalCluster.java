@@ -39,6 +39,7 @@ final class LocalCluster implements AutoCloseable {
     final String secret = random(30);
     private final int[] httpPorts;
     private final int[] clusterPorts;
+    private final int[] httpsPorts;
     private final Process[] processes;
     private final Path dataDir;
     private final Map<String, String> env;
@@ -79,10 +80,12 @@ final class LocalCluster implements AutoCloseable {
     private LocalCluster(int nodes, Map<String, String> extraEnv) throws Exception {
         httpPorts = new int[nodes];
         clusterPorts = new int[nodes];
+        httpsPorts = new int[nodes];
         processes = new Process[nodes];
         for (int i = 0; i < nodes; i++) {
             httpPorts[i] = CassandraForTests.freePort();
             clusterPorts[i] = CassandraForTests.freePort();
+            httpsPorts[i] = CassandraForTests.freePort();
         }
         dataDir = Files.createTempDirectory("sluice-cluster");
         env = new HashMap<>(Map.of(
@@ -106,6 +109,7 @@ final class LocalCluster implements AutoCloseable {
         pb.environment().putAll(env);
         pb.environment().put("SLUICE_HTTP_PORT", Integer.toString(httpPorts[i]));
         pb.environment().put("SLUICE_CLUSTER_PORT", Integer.toString(clusterPorts[i]));
+        pb.environment().put("SLUICE_TLS_PORT", Integer.toString(httpsPorts[i]));
         pb.environment().put("SLUICE_DATA_DIR", dataDir.resolve("node" + (i + 1)).toString());
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("node" + (i + 1) + ".log").toFile()));
         Process p = pb.start();
@@ -130,6 +134,16 @@ final class LocalCluster implements AutoCloseable {
 
     URI endpoint(int i) {
         return URI.create("http://127.0.0.1:" + httpPorts[i]);
+    }
+
+    /** Node {@code i}'s HTTPS listener, with the self-signed certificate in {@link #tlsCertificateFile}. */
+    URI httpsEndpoint(int i) {
+        return URI.create("https://127.0.0.1:" + httpsPorts[i]);
+    }
+
+    /** The certificate node {@code i} generated into its data folder (PEM). */
+    Path tlsCertificateFile(int i) {
+        return dataDir.resolve("node" + (i + 1)).resolve(io.sluice.node.tls.ServerCertificate.CERTIFICATE_FILE);
     }
 
     List<URI> endpoints() {

@@ -37,7 +37,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * Everything a node logs, from its start to its stop, while it creates an IAM access key, encrypts
  * and generates a data key in KMS, puts to and reads from a KMS-encrypted stream and refuses a bad
  * signature, holds none of the secrets it handled: the root secret, the new user's secret, the
- * iterator secret, the root key, and data key and Encrypt plaintexts.
+ * iterator secret, the root key, data key and Encrypt plaintexts, and the private key of its TLS
+ * certificate.
  */
 class SecretsStayOutOfLogsTest {
     static final SecureRandom RANDOM = new SecureRandom();
@@ -87,6 +88,11 @@ class SecretsStayOutOfLogsTest {
         secrets.put("root secret access key", node.secretKey);
         try {
             node.start();
+            // the HTTPS listener's private key, generated into the data folder at start
+            java.security.PrivateKey tlsKey = io.sluice.node.tls.PemFiles.readPrivateKey(
+                    node.dataDir.resolve(io.sluice.node.tls.ServerCertificate.KEY_FILE));
+            addBinaryForms(secrets, "TLS private key (PKCS#8)", tlsKey.getEncoded());
+            secrets.put("TLS private scalar", ((java.security.interfaces.ECPrivateKey) tlsKey).getS().toString(16));
             SignedHttp rootHttp = new SignedHttp(node.endpoint(), node.accessKeyId, node.secretKey);
 
             // IAM (Query protocol): a user and its new access key

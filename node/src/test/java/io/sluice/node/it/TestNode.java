@@ -22,8 +22,9 @@ public final class TestNode implements AutoCloseable {
     public final String accessKeyId = "AKIA" + UUID.randomUUID().toString().replace("-", "").substring(0, 16).toUpperCase();
     public final String secretKey = UUID.randomUUID() + "/" + UUID.randomUUID();
     private final Clock clock;
-    private final String extraConfig;
+    private String extraConfig;
     private int httpPort;
+    private int httpsPort;
     private SluiceNode.Running running;
 
     public TestNode(Clock clock, String extraConfig) throws IOException {
@@ -36,10 +37,12 @@ public final class TestNode implements AutoCloseable {
     public TestNode start() throws Exception {
         if (httpPort == 0) {
             httpPort = CassandraForTests.freePort();
+            httpsPort = CassandraForTests.freePort();
         }
         Config config = SluiceNode.config(ConfigFactory.parseString(extraConfig)
                 .withFallback(ConfigFactory.parseMap(Map.of(
                         "sluice.http.port", httpPort,
+                        "sluice.http.tls-port", httpsPort,
                         "sluice.data-dir", dataDir.toString(),
                         "sluice.root-access-key-id", accessKeyId,
                         "sluice.root-secret-access-key", secretKey,
@@ -119,6 +122,73 @@ public final class TestNode implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + httpPort);
     }
 
+    /** The HTTPS listener (h2 and HTTP/1.1 by ALPN), valid for the node's self-signed certificate (unless configured otherwise). */
+    public URI httpsEndpoint() {
+        return URI.create("https://127.0.0.1:" + running.httpsPort());
+    }
+
+    /** The certificate the HTTPS listener presents (the first of its chain). */
+    public java.security.cert.X509Certificate tlsCertificate() {
+        return running.tlsCertificate().orElseThrow().leaf();
+    }
+
+    /** The PEM file of that certificate: what AWS_CA_BUNDLE or curl's --cacert take. */
+    public Path tlsCertificateFile() {
+        return running.tlsCertificate().orElseThrow().certificateFile();
+    }
+
+    /** A trust store (PKCS12, in memory, no password) holding only this node's certificate. */
+    public java.security.KeyStore trustStore() {
+        return TlsClients.trustStoreOf(tlsCertificate());
+    }
+
+    /** Trust managers that trust this node's certificate and nothing else. */
+    public javax.net.ssl.TrustManager[] trustManagers() {
+        return TlsClients.trustManagersOf(trustStore());
+    }
+
+    /** A TLS context (TLS 1.2/1.3, the JDK's defaults) that trusts this node's certificate and nothing else. */
+    public javax.net.ssl.SSLContext sslContext() {
+        return TlsClients.sslContextOf(trustManagers());
+    }
+
+    /** An AWS SDK Kinesis client (CBOR) of this node's root over HTTPS (HTTP/1.1), trusting this node's certificate. */
+    public software.amazon.awssdk.services.kinesis.KinesisClient kinesisHttpsClient() {
+        javax.net.ssl.TrustManager[] trust = trustManagers();
+        return software.amazon.awssdk.services.kinesis.KinesisClient.builder().endpointOverride(httpsEndpoint())
+                .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                .credentialsProvider(credentials())
+                .httpClient(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.builder()
+                        .tlsTrustManagersProvider(() -> trust)
+                        .socketTimeout(java.time.Duration.ofSeconds(60)).build())
+                .build();
+    }
+
+    /**
+     * An AWS SDK Kinesis async client of this node's root over HTTPS with HTTP/2 (the Netty client as
+     * the KCL configures it), trusting this node's certificate. Close the client when done.
+     *
+     * @param alpn negotiate h2 by ALPN; false: the SDK's default for HTTP/2, which sends no ALPN and
+     *             starts HTTP/2 at once after the handshake (what the KCL's client does)
+     */
+    public software.amazon.awssdk.services.kinesis.KinesisAsyncClient kinesisHttp2TlsClient(boolean alpn) {
+        javax.net.ssl.TrustManager[] trust = trustManagers();
+        return software.amazon.awssdk.services.kinesis.KinesisAsyncClient.builder().endpointOverride(httpsEndpoint())
+                .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                .credentialsProvider(credentials())
+                .httpClientBuilder(software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient.builder()
+                        .protocol(software.amazon.awssdk.http.Protocol.HTTP2)
+                        .protocolNegotiation(alpn ? software.amazon.awssdk.http.ProtocolNegotiation.ALPN
+                                : software.amazon.awssdk.http.ProtocolNegotiation.ASSUME_PROTOCOL)
+                        .tlsTrustManagersProvider(() -> trust))
+                .build();
+    }
+
+    private software.amazon.awssdk.auth.credentials.AwsCredentialsProvider credentials() {
+        return software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(accessKeyId, secretKey));
+    }
+
     public SluiceNode.Running running() {
         return running;
     }
@@ -129,6 +199,13 @@ public final class TestNode implements AutoCloseable {
             running.stop();
             running = null;
         }
+    }
+
+    /** Stops the node and starts it again (same ports, keyspace and data folder) with other extra configuration. */
+    public void restartWith(String extraConfig) throws Exception {
+        stop();
+        this.extraConfig = extraConfig;
+        start();
     }
 
     @Override

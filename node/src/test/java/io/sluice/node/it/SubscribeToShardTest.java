@@ -252,6 +252,65 @@ class SubscribeToShardTest {
     }
 
     @Test
+    void overTlsToo() throws Exception {
+        String stream = "fan-tls";
+        TestNode.createActive(kinesis, stream, 1);
+        Map<String, byte[]> sent = put(stream, new Random(SEED + 5), 60);
+        String consumer = fanOut.registerActive(streamArn(stream), "tls-app");
+        // the SDK's HTTP/2 over TLS as the KCL builds it (no ALPN: prior knowledge inside TLS)
+        try (FanOutClient tls = new FanOutClient(node.httpsEndpoint(), node.accessKeyId, node.secretKey, node::trustManagers)) {
+            FanOutClient.Subscribed s = tls.subscribe(consumer, "shardId-000000000000", at(ShardIteratorType.TRIM_HORIZON));
+            assertExactly(sent, collect(s, sent.size()));
+            s.cancel();
+        }
+    }
+
+    @Test
+    void aSubscriberWithoutKmsDecryptGetsTheSeedsKmsAccessDenied() throws Exception {
+        String stream = "fan-kms";
+        TestNode.createActive(kinesis, stream, 1);
+        String keyArn;
+        try (var kms = node.kmsClient()) {
+            keyArn = kms.createKey(b -> b.description("fan-out")).keyMetadata().arn();
+        }
+        kinesis.startStreamEncryption(b -> b.streamName(stream).encryptionType("KMS").keyId(keyArn));
+        TestNode.awaitActive(kinesis, stream);
+        Map<String, byte[]> sent = put(stream, new Random(SEED + 6), 20);
+        String consumer = fanOut.registerActive(streamArn(stream), "kms-app");
+        // the root decrypts and sees KMS records
+        FanOutClient.Subscribed allowed = fanOut.subscribe(consumer, "shardId-000000000000", at(ShardIteratorType.TRIM_HORIZON));
+        List<Record> got = collect(allowed, sent.size());
+        assertExactly(sent, got);
+        assertTrue(got.stream().allMatch(r -> r.encryptionTypeAsString().equals("KMS")));
+        allowed.cancel();
+        // a user allowed every Kinesis action but no KMS one
+        try (var iam = software.amazon.awssdk.services.iam.IamClient.builder().endpointOverride(node.endpoint())
+                .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(node.accessKeyId, node.secretKey)))
+                .httpClient(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.create()).build()) {
+            iam.createUser(b -> b.userName("fan-nokms"));
+            iam.putUserPolicy(b -> b.userName("fan-nokms").policyName("kinesis").policyDocument("""
+                    {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "kinesis:*", "Resource": "*"}}"""));
+            var key = iam.createAccessKey(b -> b.userName("fan-nokms")).accessKey();
+            KinesisSdkContract.sleep(1_500); // the node's identity directory reloads
+            long created = kinesis.describeStreamSummary(b -> b.streamName(stream)).streamDescriptionSummary()
+                    .streamCreationTimestamp().getEpochSecond();
+            KinesisSdkContract.sleep(EXCLUSIVE.toMillis()); // the root's subscription's window
+            try (FanOutClient user = new FanOutClient(node.endpoint(), key.accessKeyId(), key.secretAccessKey())) {
+                FanOutClient.Subscribed denied = user.subscribe(consumer, "shardId-000000000000", at(ShardIteratorType.TRIM_HORIZON));
+                java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> denied.ended.get(30, TimeUnit.SECONDS));
+                KinesisException k = (KinesisException) e.getCause();
+                assertEquals("KMSAccessDeniedException", k.awsErrorDetails().errorCode());
+                assertEquals("User fan-nokms is not authorized to decrypt records in stream 000000000000:" + stream + ":" + created,
+                        k.awsErrorDetails().errorMessage());
+                assertTrue(denied.events.stream().allMatch(a -> a.event().records().isEmpty()), "no record before the denial");
+            }
+        }
+    }
+
+    @Test
     void refusals() {
         String stream = "fan-refusals";
         TestNode.createActive(kinesis, stream, 1);

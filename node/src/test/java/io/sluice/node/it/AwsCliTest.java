@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.node.MutableClock;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -187,6 +189,7 @@ class AwsCliTest {
 
     @ParameterizedTest
     @MethodSource("clis")
+    @Execution(ExecutionMode.CONCURRENT) // each invocation has streams, keys and aliases of its own
     void runsTheSeedSession(String version) throws Exception {
         String cli = cli(version);
         boolean v2 = version.equals("v2");
@@ -248,6 +251,7 @@ class AwsCliTest {
 
     @ParameterizedTest
     @MethodSource("clis")
+    @Execution(ExecutionMode.CONCURRENT) // each invocation has streams, keys and aliases of its own
     void managesKmsKeys(String version) throws Exception {
         String cli = cli(version);
         JsonNode key = ok(cli, "kms", "create-key", "--description", "cli key").get("KeyMetadata");
@@ -264,6 +268,7 @@ class AwsCliTest {
 
     @ParameterizedTest
     @MethodSource("clis")
+    @Execution(ExecutionMode.CONCURRENT) // each invocation has streams, keys and aliases of its own
     void showsAwsErrorsForMistakes(String version) throws Exception {
         String cli = cli(version);
         Result missing = fails(cli, "ResourceNotFoundException", "kinesis", "describe-stream", "--stream-name", "no-such-stream");

@@ -23,6 +23,16 @@ import static org.junit.jupiter.api.Assertions.*;
  * every acknowledged record in place.
  */
 class CassandraOutageTest {
+    /**
+     * How soon the node tries Cassandra again, shortened from the defaults (the driver reconnects after up to
+     * 60 s, the journal's circuit breaker stays open 30 s and the snapshot store's 60 s once tripped), which
+     * would otherwise be most of this test's time: recovery still happens by itself, only sooner.
+     */
+    static final String FAST_RECOVERY = """
+            datastax-java-driver.advanced.reconnection-policy.max-delay = 2s
+            pekko.persistence.cassandra.journal.circuit-breaker.reset-timeout = 2s
+            pekko.persistence.cassandra.snapshot.circuit-breaker.reset-timeout = 2s
+            """;
 
     @Test
     void putsAreRefusedRetryablyWhileCassandraIsDownAndNothingAcknowledgedIsLost() throws Exception {
@@ -31,7 +41,7 @@ class CassandraOutageTest {
         int storagePort = CassandraForTests.freePort();
         EmbeddedCassandra cassandra = EmbeddedCassandra.start(dir, cqlPort, storagePort, Duration.ofSeconds(180));
         try (TestNode node = new TestNode(new MutableClock(), "sluice.cassandra.contact-points = [\"127.0.0.1:" + cqlPort
-                + "\"]\nsluice.ask-timeout = 3s").start();
+                + "\"]\nsluice.ask-timeout = 3s\n" + FAST_RECOVERY).start();
              KinesisClient kinesis = node.kinesisClient();
              KinesisClient once = KinesisClient.builder().endpointOverride(node.endpoint())
                      .region(software.amazon.awssdk.regions.Region.US_EAST_1)

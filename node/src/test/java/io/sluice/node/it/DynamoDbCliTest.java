@@ -5,6 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -39,6 +43,11 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class DynamoDbCliTest {
     static final String ENDPOINT_VARIABLE = "SLUICE_TEST_DYNAMODB_ENDPOINT";
+    /**
+     * The tests run two at a time (each on tables of its own), except the one that lists tables page by page:
+     * it holds this lock alone.
+     */
+    static final String TABLE_LIST = "DynamoDbCliTest.tables";
     static final ObjectMapper json = new ObjectMapper();
     static TestNode node;
     static URI endpoint;
@@ -114,6 +123,7 @@ class DynamoDbCliTest {
 
     @ParameterizedTest
     @MethodSource("clis")
+    @ResourceLock(TABLE_LIST) // alone: its pages of ListTables must not see other tests' tables come and go
     void createsDescribesListsTagsAndDeletesTables(String version) throws Exception {
         String cli = AwsCliTest.cli(version);
         String table = unique("cli-leases", version);
@@ -203,6 +213,8 @@ class DynamoDbCliTest {
 
     @ParameterizedTest
     @MethodSource("clis")
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = TABLE_LIST, mode = ResourceAccessMode.READ)
     void writesItemsUnderBothConditionStylesAndReturnsWhatChanged(String version) throws Exception {
         String cli = AwsCliTest.cli(version);
         String table = unique("cli-items", version);
@@ -303,6 +315,8 @@ class DynamoDbCliTest {
 
     @ParameterizedTest
     @MethodSource("clis")
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = TABLE_LIST, mode = ResourceAccessMode.READ)
     void scansAndQueriesATableAndItsIndexPageByPage(String version) throws Exception {
         String cli = AwsCliTest.cli(version);
         String table = unique("cli-ranged", version);
@@ -417,6 +431,8 @@ class DynamoDbCliTest {
      * {@code m.y} comes back with {@code m.x}.
      */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = TABLE_LIST, mode = ResourceAccessMode.READ)
     void returnsOnlyTheUpdatedPathsOfANestedUpdate() throws Exception {
         String cli = AwsCliTest.anyCli();
         String table = unique("cli-paths", "any");

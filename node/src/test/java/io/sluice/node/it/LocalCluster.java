@@ -105,7 +105,12 @@ final class LocalCluster implements AutoCloseable {
         String classpath = node.resolve("target/classes") + File.pathSeparator
                 + Files.readString(node.resolve("target/runtime.classpath")).trim();
         String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx384m", "-cp", classpath, "io.sluice.node.SluiceNode");
+        List<String> command = new java.util.ArrayList<>(List.of(java, "-Xmx384m"));
+        // the test run's Cassandra driver settings (the build's surefire configuration) hold for the nodes too
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("datastax-java-driver.")).sorted()
+                .forEach(k -> command.add("-D" + k + "=" + System.getProperty(k)));
+        command.addAll(List.of("-cp", classpath, "io.sluice.node.SluiceNode"));
+        ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().putAll(env);
         pb.environment().put("SLUICE_HTTP_PORT", Integer.toString(httpPorts[i]));
         pb.environment().put("SLUICE_CLUSTER_PORT", Integer.toString(clusterPorts[i]));

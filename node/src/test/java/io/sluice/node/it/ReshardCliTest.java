@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
@@ -63,6 +65,7 @@ class ReshardCliTest {
 
     @ParameterizedTest
     @MethodSource("clis")
+    @Execution(ExecutionMode.CONCURRENT) // a stream of its own per CLI
     void reshardsAStreamAndShowsItsLineage(String version) throws Exception {
         String cli = AwsCliTest.cli(version);
         String stream = "cli-reshard-" + version;

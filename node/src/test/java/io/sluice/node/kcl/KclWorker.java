@@ -58,9 +58,9 @@ public final class KclWorker {
      * that has no on-demand indexes.
      */
     record Settings(URI endpoint, URI dynamoDbEndpoint, boolean kinesisHttp1, boolean provisionedTables, String stream,
-                    String application, String workerId, Path log, long failoverMillis) {
+                    String application, String workerId, Path log, long failoverMillis, boolean fanOut) {
         static final Set<String> SWITCHES = Set.of(
-                "kcl.dynamodb-endpoint", "kcl.kinesis-http1", "kcl.provisioned-tables", "kcl.failover-millis");
+                "kcl.dynamodb-endpoint", "kcl.kinesis-http1", "kcl.provisioned-tables", "kcl.failover-millis", "kcl.retrieval");
 
         static Settings fromSystemProperties() {
             URI endpoint = URI.create(required("kcl.endpoint"));
@@ -68,7 +68,8 @@ public final class KclWorker {
                     Boolean.getBoolean("kcl.kinesis-http1"), Boolean.getBoolean("kcl.provisioned-tables"),
                     required("kcl.stream"), required("kcl.application"),
                     required("kcl.worker"), Path.of(required("kcl.log")),
-                    Long.parseLong(System.getProperty("kcl.failover-millis", "5000")));
+                    Long.parseLong(System.getProperty("kcl.failover-millis", "5000")),
+                    "fanout".equals(System.getProperty("kcl.retrieval", "polling")));
         }
 
         static boolean isSwitch(String systemProperty) {
@@ -113,7 +114,7 @@ public final class KclWorker {
                 configs.lifecycleConfig(),
                 metrics(configs),
                 configs.processorConfig(),
-                retrieval(configs, settings.stream(), kinesis));
+                retrieval(configs, settings, kinesis));
 
         AtomicBoolean stopping = new AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -170,10 +171,16 @@ public final class KclWorker {
         return configs.metricsConfig().metricsFactory(new NullMetricsFactory());
     }
 
-    /** Polling, small batches (so a shard's records span several checkpoints), from the oldest record. */
-    private static RetrievalConfig retrieval(ConfigsBuilder configs, String stream, KinesisAsyncClient kinesis) {
-        return configs.retrievalConfig()
-                .initialPositionInStreamExtended(InitialPositionInStreamExtended.newInitialPosition(InitialPositionInStream.TRIM_HORIZON))
-                .retrievalSpecificConfig(new PollingConfig(stream, kinesis).maxRecords(25).idleTimeBetweenReadsInMillis(250L));
+    /**
+     * From the oldest record. With {@code kcl.retrieval=fanout}, the KCL's default retrieval: enhanced fan-out (it
+     * registers a consumer named after the application and subscribes to each shard); otherwise polling in small
+     * batches, so that a shard's records span several checkpoints.
+     */
+    private static RetrievalConfig retrieval(ConfigsBuilder configs, Settings settings, KinesisAsyncClient kinesis) {
+        RetrievalConfig retrieval = configs.retrievalConfig()
+                .initialPositionInStreamExtended(InitialPositionInStreamExtended.newInitialPosition(InitialPositionInStream.TRIM_HORIZON));
+        if (settings.fanOut()) return retrieval;
+        return retrieval.retrievalSpecificConfig(new PollingConfig(settings.stream(), kinesis).maxRecords(25)
+                .idleTimeBetweenReadsInMillis(250L));
     }
 }

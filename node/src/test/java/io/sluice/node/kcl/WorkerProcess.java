@@ -28,6 +28,12 @@ public final class WorkerProcess implements AutoCloseable {
     /** Starts a worker of the given application on the stream, signing with the given credentials. */
     public static WorkerProcess start(Path dir, String workerId, URI endpoint, String stream, String application,
                                       String accessKeyId, String secretKey) throws IOException {
+        return start(dir, workerId, endpoint, stream, application, accessKeyId, secretKey, List.of());
+    }
+
+    /** @param switches more of the worker's settings ({@code kcl.retrieval=fanout}, say), as {@code name=value} */
+    public static WorkerProcess start(Path dir, String workerId, URI endpoint, String stream, String application,
+                                      String accessKeyId, String secretKey, List<String> switches) throws IOException {
         Path processed = dir.resolve(workerId + ".processed");
         Path output = dir.resolve(workerId + ".log");
         String java = ProcessHandle.current().info().command().orElse("java");
@@ -37,6 +43,7 @@ public final class WorkerProcess implements AutoCloseable {
         // the worker's switches (see KclWorker.Settings), given to the test run as -Dkcl.…=…
         System.getProperties().stringPropertyNames().stream().filter(KclWorker.Settings::isSwitch).sorted()
                 .forEach(name -> command.add("-D" + name + "=" + System.getProperty(name)));
+        switches.forEach(sw -> command.add("-D" + sw));
         command.add(KclWorker.class.getName());
         ProcessBuilder pb = new ProcessBuilder(command);
         // credentials through the environment, not the command line that any process may read

@@ -127,13 +127,17 @@ public final class StreamDirectory {
     public record RegisteredConsumer(StreamEntity.StreamInfo stream, Consumers.Consumer consumer) {}
 
     /**
-     * The consumer a ConsumerARN names, by metadata at most one cache period old (for SubscribeToShard,
-     * which checks the consumer's status itself); ResourceNotFoundException when the ARN is not of this
-     * region and account, or names no consumer of the stream as it is now (a deregistered consumer, an
-     * older consumer of the same name, a consumer of a deleted stream of the same name).
+     * The consumer a ConsumerARN names, by this node's cached metadata when that shows it ACTIVE, else
+     * straight from the entity (a consumer registered or activated within the cache period, perhaps
+     * through another node, is not refused for a stale cache). For SubscribeToShard, which checks the
+     * consumer's status itself. ResourceNotFoundException when the ARN is not of this region and
+     * account, or names no consumer of the stream as it is now (a deregistered consumer, an older
+     * consumer of the same name, a consumer of a deleted stream of the same name).
      */
     public CompletionStage<RegisteredConsumer> consumer(String consumerArn) {
-        return consumer(consumerArn, false);
+        return consumer(consumerArn, false).handle((found, failure) -> found)
+                .thenCompose(found -> found != null && found.consumer().active()
+                        ? CompletableFuture.completedFuture(found) : consumer(consumerArn, true));
     }
 
     /** {@link #consumer(String)} by fresh metadata, straight from the entity (for DescribeStreamConsumer). */

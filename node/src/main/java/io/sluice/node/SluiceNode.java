@@ -24,6 +24,7 @@ import io.sluice.node.kms.KeyDeletionSweeper;
 import io.sluice.node.kms.KeyEntity;
 import io.sluice.node.kms.KeyMaterialStore;
 import io.sluice.node.kms.KeyRing;
+import io.sluice.node.api.KinesisConsumers;
 import io.sluice.node.api.KinesisFanOut;
 import io.sluice.node.api.KinesisRecords;
 import io.sluice.node.api.KinesisStreams;
@@ -268,6 +269,7 @@ public final class SluiceNode {
             });
             Operations operations = new Operations(authorizer, List.of(
                     new KinesisStreams(system, settings, clock, streams, keyRing).operations(),
+                    new KinesisConsumers(system, settings, clock, streams).operations(),
                     new KinesisRecords(system, settings, clock, streams, batcher, reader, credentials.iteratorSecret(), crypto)
                             .operations(),
                     new KinesisFanOut(system, settings, clock, streams, reader, crypto,

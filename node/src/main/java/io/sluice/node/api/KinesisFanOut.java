@@ -6,6 +6,7 @@ import io.sluice.node.runtime.Futures;
 import io.sluice.node.runtime.NodeSettings;
 import io.sluice.node.shard.ShardEntity;
 import io.sluice.node.shard.ShardReader;
+import io.sluice.node.stream.Consumers;
 import io.sluice.node.stream.StreamCrypto;
 import io.sluice.node.stream.StreamDirectory;
 import io.sluice.node.stream.StreamEntity;
@@ -39,8 +40,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static io.sluice.node.api.Service.KINESIS;
 
@@ -61,8 +60,6 @@ import static io.sluice.node.api.Service.KINESIS;
  */
 public final class KinesisFanOut {
     private static final Logger log = LoggerFactory.getLogger(KinesisFanOut.class);
-    private static final Pattern CONSUMER_ARN =
-            Pattern.compile("arn:aws[^:]*:kinesis:[^:]*:(\\d{12}):stream/([a-zA-Z0-9_.-]+)/consumer/([a-zA-Z0-9_.-]+):([0-9]+)");
 
     /** {@code sluice.fan-out}: how long a subscription lasts, how long it is exclusive, how often an idle one beats. */
     public record Limits(Duration lifetime, Duration exclusive, Duration heartbeat, int maxEventRecords, long maxEventBytes) {
@@ -136,7 +133,7 @@ public final class KinesisFanOut {
 
     private static void check(SubscribeToShardRequest r) {
         new Validation().required("consumerARN", r.consumerARN()).length("consumerARN", r.consumerARN(), 1, 2048)
-                .pattern("consumerARN", r.consumerARN(), CONSUMER_ARN)
+                .pattern("consumerARN", r.consumerARN(), KinesisLimits.CONSUMER_ARN)
                 .required("shardId", r.shardId()).length("shardId", r.shardId(), 1, 128)
                 .pattern("shardId", r.shardId(), KinesisLimits.STREAM_NAME)
                 .required("startingPosition", r.startingPosition())
@@ -149,11 +146,9 @@ public final class KinesisFanOut {
     }
 
     private CompletionStage<?> subscribe(Caller caller, SubscribeToShardRequest r, String consumerArn) {
-        Matcher arn = CONSUMER_ARN.matcher(consumerArn);
-        if (!arn.matches()) throw AwsError.InvalidArgumentException.exception("Invalid ConsumerARN " + consumerArn + ".");
-        String streamName = arn.group(2);
-        return streams.get(streamName).thenCompose(info -> {
-            requireActiveConsumer(info, consumerArn);
+        return streams.consumer(consumerArn).thenCompose(registered -> {
+            StreamInfo info = streams.readable(registered.stream());
+            requireActive(info, registered.consumer());
             StreamEntity.ShardRange shard = streams.readableShard(info, r.shardId(), clock.millis());
             String subscriptionId = UUID.randomUUID().toString();
             EntityRef<ShardEntity.Command> shardRef = shardRef(info, shard);
@@ -201,7 +196,11 @@ public final class KinesisFanOut {
                         throw AwsError.ResourceNotFoundException.exception("Stream " + first.name() + " under account "
                                 + settings.accountId() + " not found.");
                     }
-                    requireActiveConsumer(info, consumerArn);
+                    Consumers.Consumer consumer = info.consumerByArn(consumerArn);
+                    if (consumer == null) {
+                        throw Consumers.notFound(streams.consumerArnOf(consumerArn), settings.accountId());
+                    }
+                    requireActive(info, consumer);
                     if (watched.isEmpty()) {
                         // a heartbeat: nothing new, the subscriber is caught up
                         return CompletableFuture.completedFuture(Pair.create(cursor,
@@ -295,12 +294,13 @@ public final class KinesisFanOut {
         }
     }
 
-    /**
-     * The consumer the ARN names, registered on this incarnation of the stream and ACTIVE; AWS's
-     * ResourceNotFoundException or ResourceInUseException otherwise.
-     */
-    private void requireActiveConsumer(StreamInfo info, String consumerArn) {
-        // TODO(consumers): resolved through the stream's registered consumers once they are in StreamInfo
+    /** AWS's ResourceInUseException for a consumer still CREATING or already DELETING. */
+    private void requireActive(StreamInfo info, Consumers.Consumer consumer) {
+        if (!consumer.active()) {
+            throw AwsError.ResourceInUseException.exception("Consumer " + consumer.name() + " with creation timestamp "
+                    + consumer.createdAtMillis() / 1000 + " under stream " + info.name() + " and account "
+                    + settings.accountId() + " is not in ACTIVE status.");
+        }
     }
 
     private ApiException inUse(String consumerArn) {

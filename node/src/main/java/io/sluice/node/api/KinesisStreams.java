@@ -62,7 +62,8 @@ public final class KinesisStreams {
                 Operation.of(KINESIS, "CreateStream", CreateStreamRequest.class,
                         (c, r) -> r.streamName() == null ? "*" : settings.streamArn(r.streamName()), this::createStream),
                 Operation.of(KINESIS, "DeleteStream", DeleteStreamRequest.class, this::resource,
-                        (c, r, arn) -> change(streams.nameOf(r), StreamEntity.Delete::new)),
+                        (c, r, arn) -> this.<Done>change(streams.nameOf(r), replyTo -> new StreamEntity.Delete(
+                                Boolean.TRUE.equals(r.enforceConsumerDeletion()), replyTo))),
                 Operation.of(KINESIS, "DescribeStream", DescribeStreamRequest.class, this::resource, this::describeStream),
                 Operation.of(KINESIS, "DescribeStreamSummary", DescribeStreamSummaryRequest.class, this::resource,
                         this::describeStreamSummary),
@@ -174,7 +175,7 @@ public final class KinesisStreams {
                 new StreamDescriptionSummary(info.name(), info.arn(), info.status(),
                         new StreamModeDetails(info.streamMode()), info.retentionHours(),
                         Instant.ofEpochMilli(info.createdAtMillis()), List.of(new EnhancedMetrics(List.of())),
-                        info.encryptionType(), info.keyId(), info.openShardCount(), 0)));
+                        info.encryptionType(), info.keyId(), info.openShardCount(), info.consumers().size())));
     }
 
     private CompletionStage<?> listStreams(Caller caller, ListStreamsRequest r, String arn) {

@@ -16,7 +16,9 @@ import java.util.concurrent.CompletionStage;
  * @param action   the IAM action callers need, {@code <service>:<Name>} unless IAM names it otherwise; null
  *                 for an operation every signed caller may call
  * @param resource the ARN the caller must be allowed the action on ("*" for account-wide operations)
- * @param further  more permissions an operation needs, as ReEncrypt needs {@code kms:ReEncryptTo} on its destination
+ * @param further  more permissions an operation needs, as ReEncrypt needs {@code kms:ReEncryptTo} on its destination;
+ *                 one whose resource is null for a request does not apply to it (RegisterStreamConsumer needs
+ *                 {@code kinesis:TagResource} only when it sets tags)
  */
 public record Operation<Q>(Service service, String name, Class<Q> requestType, Check<Q> check, String action,
                            Resource<Q> resource, Handler<Q> handler, List<Requirement<Q>> further) {

@@ -82,7 +82,9 @@ public final class Operations {
                 CompletionStage<String> allowed = CompletableFuture.completedFuture(arn);
                 for (Operation.Requirement<Q> further : op.further()) {
                     allowed = allowed.thenCompose(main -> further.resource().arnOf(caller, request).thenApply(other -> {
-                        authorizer.require(caller, further.action(), other, op.service().accessDenied());
+                        if (other != null) {
+                            authorizer.require(caller, further.action(), other, op.service().accessDenied());
+                        }
                         return main;
                     }));
                 }

@@ -3,6 +3,7 @@ package io.sluice.node.stream;
 import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.Validation;
+import io.sluice.protocol.kinesis.ConsumerArn;
 import io.sluice.protocol.kinesis.Kinesis.StreamAddressed;
 import io.sluice.protocol.kinesis.HashKeys;
 import io.sluice.protocol.kinesis.KinesisLimits;
@@ -123,6 +124,63 @@ public final class StreamDirectory {
      */
     public String resourceOf(StreamAddressed r) {
         return r.streamName() != null || r.streamARN() != null ? settings.streamArn(nameOf(r)) : "*";
+    }
+
+    /** A registered consumer and the metadata of its stream (the version it was found in). */
+    public record RegisteredConsumer(StreamEntity.StreamInfo stream, Consumers.Consumer consumer) {}
+
+    /**
+     * The consumer a ConsumerARN names, by this node's cached metadata when that shows it ACTIVE, else
+     * straight from the entity (a consumer registered or activated within the cache period, perhaps
+     * through another node, is not refused for a stale cache). For SubscribeToShard, which checks the
+     * consumer's status itself. ResourceNotFoundException when the ARN is not of this region and
+     * account, or names no consumer of the stream as it is now (a deregistered consumer, an older
+     * consumer of the same name, a consumer of a deleted stream of the same name).
+     */
+    public CompletionStage<RegisteredConsumer> consumer(String consumerArn) {
+        return consumer(consumerArn, false).handle((found, failure) -> found)
+                .thenCompose(found -> found != null && found.consumer().active()
+                        ? CompletableFuture.completedFuture(found) : consumer(consumerArn, true));
+    }
+
+    /** {@link #consumer(String)} by fresh metadata, straight from the entity (for DescribeStreamConsumer). */
+    public CompletionStage<RegisteredConsumer> consumerNow(String consumerArn) {
+        return consumer(consumerArn, true);
+    }
+
+    private CompletionStage<RegisteredConsumer> consumer(String consumerArn, boolean fresh) {
+        ConsumerArn arn;
+        try {
+            arn = consumerArnOf(consumerArn);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        CompletionStage<StreamEntity.StreamInfo> info = fresh ? describe(arn.streamName()) : get(arn.streamName());
+        return info.handle((stream, failure) -> {
+            if (failure != null) {
+                ApiException api = ApiException.of(failure);
+                throw api.error() == AwsError.ResourceNotFoundException ? Consumers.notFound(arn, settings.accountId()) : api;
+            }
+            Consumers.Consumer consumer = stream.consumerByArn(consumerArn);
+            if (consumer == null) {
+                throw Consumers.notFound(arn, settings.accountId());
+            }
+            return new RegisteredConsumer(stream, consumer);
+        });
+    }
+
+    /**
+     * A ConsumerARN's parts: ValidationException for one not of the model's length and pattern,
+     * ResourceNotFoundException for one of another region or account (as for a StreamARN).
+     */
+    public ConsumerArn consumerArnOf(String consumerArn) {
+        new Validation().required("consumerARN", consumerArn).length("consumerARN", consumerArn, 1, 2048)
+                .pattern("consumerARN", consumerArn, KinesisLimits.CONSUMER_ARN).check();
+        ConsumerArn arn = ConsumerArn.parse(consumerArn, settings.streamArn(""));
+        if (arn == null) {
+            throw AwsError.ResourceNotFoundException.exception("Consumer " + consumerArn + " not found.");
+        }
+        return arn;
     }
 
     /** A stream whose records may be read now (not one being deleted), or AWS's ResourceNotFoundException. */

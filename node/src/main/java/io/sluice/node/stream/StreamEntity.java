@@ -9,7 +9,9 @@ import io.sluice.node.runtime.NodeSettings;
 import io.sluice.node.shard.ShardEntity;
 import io.sluice.node.shard.ShardCloser;
 import io.sluice.node.shard.ShardPurger;
+import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;
+import io.sluice.protocol.kinesis.ConsumerArn;
 import io.sluice.protocol.kinesis.HashKeys;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -62,7 +64,12 @@ public final class StreamEntity
 
     public record Describe(ActorRef<StatusReply<StreamInfo>> replyTo) implements Command {}
 
-    public record Delete(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+    /** Refused while consumers are registered, unless {@code enforceConsumerDeletion}: then they go with the stream. */
+    public record Delete(boolean enforceConsumerDeletion, ActorRef<StatusReply<Done>> replyTo) implements Command {
+        public Delete(ActorRef<StatusReply<Done>> replyTo) {
+            this(false, replyTo);
+        }
+    }
 
     public record ChangeRetention(int hours, boolean increase, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
@@ -124,6 +131,17 @@ public final class StreamEntity
     /** Internal: close the current wave's parents ({@code attempt}-th try). */
     public record DriveReshard(int attempt) implements Command {}
 
+    /** Register an enhanced fan-out consumer (see {@link Consumers}); answers it as registered, CREATING. */
+    public record RegisterConsumer(String consumerName, Map<String, String> tags,
+                                   ActorRef<StatusReply<Consumers.Consumer>> replyTo) implements Command {}
+
+    /** Deregister a consumer by name; when {@code consumerArn} is given, only the consumer of exactly that ARN. */
+    public record DeregisterConsumer(String consumerName, String consumerArn, ActorRef<StatusReply<Done>> replyTo)
+            implements Command {}
+
+    /** Internal: the consumer's time in status {@code from} (CREATING or DELETING) is over. */
+    public record SettleConsumer(String consumerName, long createdAtMillis, String from) implements Command {}
+
     /** Internal: a deleted stream's drain period is over; delete its shards' data now. */
     public record PurgeShards() implements Command {}
 
@@ -147,7 +165,11 @@ public final class StreamEntity
             @JsonSubTypes.Type(value = UpdateFinished.class, name = "update-finished"),
             @JsonSubTypes.Type(value = ReshardStarted.class, name = "reshard-started"),
             @JsonSubTypes.Type(value = WaveFinished.class, name = "wave-finished"),
-            @JsonSubTypes.Type(value = ModeChanged.class, name = "mode-changed")})
+            @JsonSubTypes.Type(value = ModeChanged.class, name = "mode-changed"),
+            @JsonSubTypes.Type(value = ConsumerRegistered.class, name = "consumer-registered"),
+            @JsonSubTypes.Type(value = ConsumerActivated.class, name = "consumer-activated"),
+            @JsonSubTypes.Type(value = ConsumerDeregistering.class, name = "consumer-deregistering"),
+            @JsonSubTypes.Type(value = ConsumerRemoved.class, name = "consumer-removed")})
     public sealed interface Event extends CborSerializable {}
 
     public record Created(long createdAtMillis, String streamMode, int retentionHours, List<ShardRange> shards,
@@ -181,6 +203,15 @@ public final class StreamEntity
     public record WaveFinished(List<ClosedShard> closed, List<ShardRange> children) implements Event {}
 
     public record ModeChanged(String streamMode) implements Event {}
+
+    /** A consumer is registered, CREATING; {@code createdAtMillis} also dates its ARN (in seconds). */
+    public record ConsumerRegistered(String name, long createdAtMillis, Map<String, String> tags) implements Event {}
+
+    public record ConsumerActivated(String name, long createdAtMillis) implements Event {}
+
+    public record ConsumerDeregistering(String name, long createdAtMillis) implements Event {}
+
+    public record ConsumerRemoved(String name, long createdAtMillis) implements Event {}
 
     /** Where a parent shard ended: its records all lie in events before {@code endEventSeqNr}. */
     public record ClosedShard(int index, long endEventSeqNr, long closedAtMillis) implements CborSerializable {}
@@ -242,7 +273,29 @@ public final class StreamEntity
     /** What a front end needs to know about a stream; also the reply to Describe. */
     public record StreamInfo(String name, String arn, long createdAtMillis, String status, String streamMode,
                              int retentionHours, List<ShardRange> shards, Map<String, String> tags,
-                             String encryptionType, String keyId, String kmsKeyId) implements CborSerializable {
+                             String encryptionType, String keyId, String kmsKeyId, Consumers consumers)
+            implements CborSerializable {
+
+        public StreamInfo {
+            // snapshots taken before consumers existed have none
+            consumers = consumers == null ? Consumers.NONE : consumers;
+        }
+
+        public StreamInfo(String name, String arn, long createdAtMillis, String status, String streamMode,
+                          int retentionHours, List<ShardRange> shards, Map<String, String> tags,
+                          String encryptionType, String keyId, String kmsKeyId) {
+            this(name, arn, createdAtMillis, status, streamMode, retentionHours, shards, tags, encryptionType, keyId,
+                    kmsKeyId, Consumers.NONE);
+        }
+
+        /**
+         * The consumer registered on this incarnation of the stream under exactly this ARN, or null: an
+         * ARN of a consumer since deregistered, of an older consumer of the same name, or of a consumer
+         * of a deleted stream of the same name matches nothing.
+         */
+        public Consumers.Consumer consumerByArn(String consumerArn) {
+            return consumers.byArn(consumerArn);
+        }
 
         public boolean acceptsData() {
             return status.equals("ACTIVE") || status.equals("UPDATING");
@@ -286,12 +339,17 @@ public final class StreamEntity
 
         StreamInfo withShards(List<ShardRange> next) {
             return new StreamInfo(name, arn, createdAtMillis, status, streamMode, retentionHours, next, tags,
-                    encryptionType, keyId, kmsKeyId);
+                    encryptionType, keyId, kmsKeyId, consumers);
         }
 
         StreamInfo withMode(String mode) {
             return new StreamInfo(name, arn, createdAtMillis, status, mode, retentionHours, shards, tags,
-                    encryptionType, keyId, kmsKeyId);
+                    encryptionType, keyId, kmsKeyId, consumers);
+        }
+
+        StreamInfo withConsumers(Consumers next) {
+            return new StreamInfo(name, arn, createdAtMillis, status, streamMode, retentionHours, shards, tags,
+                    encryptionType, keyId, kmsKeyId, next);
         }
     }
 
@@ -325,8 +383,8 @@ public final class StreamEntity
 
         Present with(String status) {
             return new Present(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), status, info.streamMode(),
-                    info.retentionHours(), info.shards(), info.tags(), info.encryptionType(), info.keyId(), info.kmsKeyId()),
-                    shardsDeleted, reshard, scalings);
+                    info.retentionHours(), info.shards(), info.tags(), info.encryptionType(), info.keyId(), info.kmsKeyId(),
+                    info.consumers()), shardsDeleted, reshard, scalings);
         }
 
         Present with(StreamInfo next) {
@@ -367,18 +425,24 @@ public final class StreamEntity
 
         Present withRetention(int hours) {
             return with(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), info.status(),
-                    info.streamMode(), hours, info.shards(), info.tags(), info.encryptionType(), info.keyId(), info.kmsKeyId()));
+                    info.streamMode(), hours, info.shards(), info.tags(), info.encryptionType(), info.keyId(), info.kmsKeyId(),
+                    info.consumers()));
         }
 
         Present withTags(Map<String, String> tags) {
             return with(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), info.status(),
                     info.streamMode(), info.retentionHours(), info.shards(), tags, info.encryptionType(), info.keyId(),
-                    info.kmsKeyId()));
+                    info.kmsKeyId(), info.consumers()));
         }
 
         Present withEncryption(String type, String keyId, String kmsKeyId) {
             return with(new StreamInfo(info.name(), info.arn(), info.createdAtMillis(), "UPDATING",
-                    info.streamMode(), info.retentionHours(), info.shards(), info.tags(), type, keyId, kmsKeyId));
+                    info.streamMode(), info.retentionHours(), info.shards(), info.tags(), type, keyId, kmsKeyId,
+                    info.consumers()));
+        }
+
+        Present withConsumers(Consumers next) {
+            return with(info.withConsumers(next));
         }
 
         Present withShardsDeleted() {
@@ -427,14 +491,16 @@ public final class StreamEntity
         ShardPurger purger = ShardPurger.cassandra(system, settings.askTimeout());
         ShardCloser closer = ShardCloser.sharding(system, settings.askTimeout());
         ReshardLimits limits = ReshardLimits.from(system.settings().config());
+        Consumers.Limits consumerLimits = Consumers.Limits.from(system.settings().config());
         ClusterSharding.get(system).init(Entity.of(ENTITY_KEY,
-                ctx -> create(ctx.getEntityId(), settings, retry, limits, clock, catalog, purger, closer)));
+                ctx -> create(ctx.getEntityId(), settings, retry, limits, consumerLimits, clock, catalog, purger, closer)));
     }
 
     public static Behavior<Command> create(String streamName, NodeSettings settings, CatalogueRetry retry,
-                                           ReshardLimits limits, Clock clock, RecipientRef<StreamCatalog.Command> catalog,
-                                           ShardPurger purger, ShardCloser closer) {
-        return Behaviors.setup(ctx -> new StreamEntity(ctx, streamName, settings, retry, limits, clock, catalog, purger, closer));
+                                           ReshardLimits limits, Consumers.Limits consumerLimits, Clock clock,
+                                           RecipientRef<StreamCatalog.Command> catalog, ShardPurger purger, ShardCloser closer) {
+        return Behaviors.setup(ctx -> new StreamEntity(ctx, streamName, settings, retry, limits, consumerLimits, clock,
+                catalog, purger, closer));
     }
 
     private final ActorContext<Command> context;
@@ -446,10 +512,11 @@ public final class StreamEntity
     private final ShardPurger purger;
     private final ShardCloser closer;
     private final ReshardLimits limits;
+    private final Consumers.Limits consumerLimits;
 
     private StreamEntity(ActorContext<Command> context, String streamName, NodeSettings settings, CatalogueRetry retry,
-                         ReshardLimits limits, Clock clock, RecipientRef<StreamCatalog.Command> catalog,
-                         ShardPurger purger, ShardCloser closer) {
+                         ReshardLimits limits, Consumers.Limits consumerLimits, Clock clock,
+                         RecipientRef<StreamCatalog.Command> catalog, ShardPurger purger, ShardCloser closer) {
         super(PersistenceId.of(ENTITY_KEY.name(), streamName),
                 Entities.RESTART);
         this.context = context;
@@ -461,6 +528,7 @@ public final class StreamEntity
         this.purger = purger;
         this.closer = closer;
         this.limits = limits;
+        this.consumerLimits = consumerLimits;
     }
 
     @Override
@@ -504,6 +572,9 @@ public final class StreamEntity
                 .onCommand(StopEncryption.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
                 .onCommand(Reshard.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
                 .onCommand(ChangeMode.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
+                .onCommand(RegisterConsumer.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
+                .onCommand(DeregisterConsumer.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
+                .onCommand(SettleConsumer.class, (s, c) -> Effect().noReply())
                 .onCommand(Settle.class, (s, c) -> Effect().noReply())
                 .onCommand(CatalogueSilent.class, (s, c) -> Effect().noReply())
                 .onCommand(AskCatalogueAgain.class, (s, c) -> Effect().noReply());
@@ -520,6 +591,9 @@ public final class StreamEntity
                 .onCommand(StopEncryption.class, this::onStopEncryption)
                 .onCommand(Reshard.class, this::onReshard)
                 .onCommand(ChangeMode.class, this::onChangeMode)
+                .onCommand(RegisterConsumer.class, this::onRegisterConsumer)
+                .onCommand(DeregisterConsumer.class, this::onDeregisterConsumer)
+                .onCommand(SettleConsumer.class, this::onSettleConsumer)
                 .onCommand(WaveClosed.class, this::onWaveClosed)
                 .onCommand(WaveStalled.class, this::onWaveStalled)
                 .onCommand(DriveReshard.class, (s, c) -> {
@@ -563,6 +637,12 @@ public final class StreamEntity
         if (state.info().status().equals("DELETING")) {
             return Effect().reply(cmd.replyTo(), StatusReply.ack());
         }
+        if (!cmd.enforceConsumerDeletion() && state.info().consumers().anyInUse()) {
+            return Effect().reply(cmd.replyTo(), StatusReply.error(AwsError.ResourceInUseException.exception(
+                    "DeleteStream can't delete " + state.info().arn() + " because there are consumers associated with this"
+                            + " data stream. To delete " + streamName + " anyway, set the EnforceConsumerDeletion parameter"
+                            + " to true to force the deletion of all the consumers that are associated with it.")));
+        }
         return Effect().persist(new DeleteRequested())
                 .thenRun(this::resume)
                 .thenReply(cmd.replyTo(), s -> StatusReply.ack());
@@ -574,6 +654,12 @@ public final class StreamEntity
      * between resumes the deletion, and the stream is listed (as DELETING) until its data is gone.
      */
     private void resume(State state) {
+        if (state instanceof Present present && !present.info().status().equals("DELETING")) {
+            // a consumer's CREATING or DELETING wait, cut short by a restart, starts again
+            for (Consumers.Consumer c : present.info().consumers().registered()) {
+                if (!c.active()) settleConsumerLater(c.name(), c.createdAtMillis(), c.status());
+            }
+        }
         if (state instanceof Present present && present.purging()) {
             // puts admitted under the old metadata reach their shards first (see delete-drain)
             context.scheduleOnce(settings.deleteDrain(), context.getSelf(), new PurgeShards());
@@ -668,6 +754,60 @@ public final class StreamEntity
                 .thenReply(cmd.replyTo(), s -> StatusReply.ack());
     }
 
+    // ---- enhanced fan-out consumers (the rules are Consumers')
+
+    private ReplyEffect<Event, State> onRegisterConsumer(Present state, RegisterConsumer cmd) {
+        ConsumerRegistered registered;
+        try {
+            registered = state.info().consumers().register(state.info(), cmd.consumerName(), cmd.tags(), clock.millis(),
+                    consumerLimits, settings.accountId());
+        } catch (ApiException refused) {
+            return Effect().reply(cmd.replyTo(), StatusReply.error(refused));
+        }
+        return Effect().persist(registered)
+                .thenRun(s -> settleConsumerLater(registered.name(), registered.createdAtMillis(), "CREATING"))
+                .thenReply(cmd.replyTo(), s -> StatusReply.success(((Present) s).info().consumers().byName(registered.name())));
+    }
+
+    private ReplyEffect<Event, State> onDeregisterConsumer(Present state, DeregisterConsumer cmd) {
+        Consumers.Consumer consumer;
+        try {
+            ConsumerArn arn = cmd.consumerArn() == null ? null
+                    : ConsumerArn.parse(cmd.consumerArn(), settings.streamArn(""));
+            if (cmd.consumerArn() != null && arn == null) {
+                throw AwsError.ResourceNotFoundException.exception("Consumer " + cmd.consumerArn() + " not found.");
+            }
+            consumer = state.info().consumers().named(state.info(), cmd.consumerName(), arn, settings.accountId());
+        } catch (ApiException refused) {
+            return Effect().reply(cmd.replyTo(), StatusReply.error(refused));
+        }
+        if (consumer.status().equals("DELETING")) {
+            return Effect().reply(cmd.replyTo(), StatusReply.ack());
+        }
+        return Effect().persist(new ConsumerDeregistering(consumer.name(), consumer.createdAtMillis()))
+                .thenRun(s -> settleConsumerLater(consumer.name(), consumer.createdAtMillis(), "DELETING"))
+                .thenReply(cmd.replyTo(), s -> StatusReply.ack());
+    }
+
+    private ReplyEffect<Event, State> onSettleConsumer(Present state, SettleConsumer cmd) {
+        Consumers.Consumer consumer = state.info().consumers().byName(cmd.consumerName());
+        if (consumer == null || consumer.createdAtMillis() != cmd.createdAtMillis() || !consumer.status().equals(cmd.from())) {
+            // a wait of an earlier status or consumer; the current one has its own
+            return Effect().noReply();
+        }
+        return switch (cmd.from()) {
+            case "CREATING" -> Effect().persist(new ConsumerActivated(consumer.name(), consumer.createdAtMillis())).thenNoReply();
+            case "DELETING" -> Effect().persist(new ConsumerRemoved(consumer.name(), consumer.createdAtMillis())).thenNoReply();
+            default -> Effect().noReply();
+        };
+    }
+
+    /** CREATING lasts {@code activation-delay}, DELETING {@code deletion-delay}; then a SettleConsumer moves it on. */
+    private void settleConsumerLater(String name, long createdAtMillis, String from) {
+        Duration wait = from.equals("CREATING") ? consumerLimits.activationDelay() : consumerLimits.deletionDelay();
+        context.scheduleOnce(wait, context.getSelf(), new SettleConsumer(name, createdAtMillis, from));
+    }
+
     // ---- resharding
 
     private ReplyEffect<Event, State> onReshard(Present state, Reshard cmd) {
@@ -716,7 +856,7 @@ public final class StreamEntity
                 checkScaling(state, current, wanted, cmd.openShardsInAccount());
                 target = ReshardPlan.uniform(open, wanted);
             }
-        } catch (io.sluice.protocol.ApiException refused) {
+        } catch (ApiException refused) {
             return Effect().reply(cmd.replyTo(), StatusReply.error(refused));
         }
         int wanted = target.size();
@@ -931,7 +1071,7 @@ public final class StreamEntity
                         "NONE", null, null), false));
         builder.forStateType(Present.class)
                 .onEvent(Activated.class, (s, e) -> s.with("ACTIVE"))
-                .onEvent(DeleteRequested.class, (s, e) -> s.with("DELETING"))
+                .onEvent(DeleteRequested.class, (s, e) -> s.with("DELETING").withConsumers(s.info().consumers().allDeleting()))
                 .onEvent(ShardsDeleted.class, (s, e) -> s.withShardsDeleted())
                 .onEvent(Deleted.class, (s, e) -> new Absent())
                 .onEvent(RetentionChanged.class, (s, e) -> s.withRetention(e.hours()))
@@ -946,6 +1086,12 @@ public final class StreamEntity
                 .onEvent(ReshardStarted.class, Present::reshardStarted)
                 .onEvent(WaveFinished.class, Present::waveFinished)
                 .onEvent(ModeChanged.class, (s, e) -> s.with(s.info().withMode(e.streamMode())).with("UPDATING"))
+                .onEvent(ConsumerRegistered.class, (s, e) -> s.withConsumers(s.info().consumers().registered(s.info().arn(), e)))
+                .onEvent(ConsumerActivated.class, (s, e) -> s.withConsumers(
+                        s.info().consumers().moved(e.name(), e.createdAtMillis(), "CREATING", "ACTIVE")))
+                .onEvent(ConsumerDeregistering.class, (s, e) -> s.withConsumers(
+                        s.info().consumers().moved(e.name(), e.createdAtMillis(), null, "DELETING")))
+                .onEvent(ConsumerRemoved.class, (s, e) -> s.withConsumers(s.info().consumers().removed(e.name(), e.createdAtMillis())))
                 .onEvent(TagsRemoved.class, (s, e) -> {
                     Map<String, String> tags = new TreeMap<>(s.info().tags());
                     e.keys().forEach(tags::remove);

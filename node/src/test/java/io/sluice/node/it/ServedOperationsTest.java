@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class ServedOperationsTest {
     /**
      * What the node declares it serves, per model. Kinesis and KMS are the node's {@code Operations}
-     * table (KinesisStreams, KinesisRecords, KmsService); IAM is IamService's actions. The node's
+     * table (KinesisStreams, KinesisConsumers, KinesisRecords, KmsService); IAM is IamService's actions. The node's
      * table is not reachable from a running node, hence the list.
      */
     static final Map<String, Set<String>> SERVED = Map.of(
@@ -43,7 +43,8 @@ class ServedOperationsTest {
                     "ListShards", "IncreaseStreamRetentionPeriod", "DecreaseStreamRetentionPeriod", "AddTagsToStream",
                     "RemoveTagsFromStream", "ListTagsForStream", "DescribeLimits", "StartStreamEncryption",
                     "StopStreamEncryption", "PutRecord", "PutRecords", "GetShardIterator", "GetRecords", "SplitShard",
-                    "MergeShards", "UpdateShardCount", "UpdateStreamMode"),
+                    "MergeShards", "UpdateShardCount", "UpdateStreamMode", "RegisterStreamConsumer",
+                    "DescribeStreamConsumer", "ListStreamConsumers", "DeregisterStreamConsumer", "SubscribeToShard"),
             "kms", Set.of("CreateKey", "DescribeKey", "ListKeys", "CreateAlias", "UpdateAlias", "DeleteAlias", "ListAliases",
                     "EnableKey", "DisableKey", "ScheduleKeyDeletion", "CancelKeyDeletion", "EnableKeyRotation",
                     "DisableKeyRotation", "GetKeyRotationStatus", "RotateKeyOnDemand", "GenerateDataKey",

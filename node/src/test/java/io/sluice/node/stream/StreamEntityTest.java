@@ -66,7 +66,8 @@ class StreamEntityTest {
             String name, NodeSettings settings) {
         var kit = EventSourcedBehaviorTestKit.<StreamEntity.Command, StreamEntity.Event, StreamEntity.State>create(
                 testKit.system(), StreamEntity.create(name, settings, StreamEntity.CatalogueRetry.from(CONFIG),
-                        StreamEntity.ReshardLimits.from(CONFIG), new MutableClock(), catalog.ref(), shardEntityId -> {
+                        StreamEntity.ReshardLimits.from(CONFIG), Consumers.Limits.from(CONFIG), new MutableClock(),
+                        catalog.ref(), shardEntityId -> {
                     PurgeCall call = new PurgeCall(shardEntityId, new CompletableFuture<>());
                     purges.add(call);
                     return call.result();

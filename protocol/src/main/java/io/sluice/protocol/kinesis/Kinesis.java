@@ -157,6 +157,56 @@ public final class Kinesis {
         }
     }
 
+    // ---- enhanced fan-out consumers
+
+    public record Consumer(String consumerName, String consumerARN, String consumerStatus,
+                           Instant consumerCreationTimestamp) {}
+
+    public record ConsumerDescription(String consumerName, String consumerARN, String consumerStatus,
+                                      Instant consumerCreationTimestamp, String streamARN) {}
+
+    /**
+     * Members of the requests that name one consumer: its ARN, or the stream's ARN and the consumer's
+     * name, or all three as long as they agree.
+     */
+    public interface ConsumerAddressed {
+        String streamARN();
+
+        String consumerName();
+
+        String consumerARN();
+
+        String streamId();
+    }
+
+    public record RegisterStreamConsumerRequest(String streamARN, String consumerName, String streamId,
+                                                Map<String, String> tags) implements StreamAddressed {
+        @Override
+        public String streamName() {
+            return null;
+        }
+    }
+
+    public record RegisterStreamConsumerResponse(Consumer consumer) {}
+
+    public record DescribeStreamConsumerRequest(String streamARN, String consumerName, String consumerARN, String streamId)
+            implements ConsumerAddressed {}
+
+    public record DescribeStreamConsumerResponse(ConsumerDescription consumerDescription) {}
+
+    public record ListStreamConsumersRequest(String streamARN, String nextToken, Integer maxResults,
+                                             Instant streamCreationTimestamp, String streamId) implements StreamAddressed {
+        @Override
+        public String streamName() {
+            return null;
+        }
+    }
+
+    public record ListStreamConsumersResponse(List<Consumer> consumers, String nextToken) {}
+
+    public record DeregisterStreamConsumerRequest(String streamARN, String consumerName, String consumerARN, String streamId)
+            implements ConsumerAddressed {}
+
     // ---- account
 
     public record DescribeLimitsResponse(Integer shardLimit, Integer openShardCount, Integer onDemandStreamCount,

@@ -10,6 +10,11 @@ public final class KinesisLimits {
 
     public static final Pattern STREAM_NAME = Pattern.compile("[a-zA-Z0-9_.-]+");
     public static final Pattern STREAM_ARN = Pattern.compile("arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+");
+    public static final Pattern CONSUMER_NAME = STREAM_NAME;
+    public static final Pattern CONSUMER_ARN =
+            Pattern.compile("^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+");
+    /** Reserved by the model for future use ("Not Implemented"), checked for shape only. */
+    public static final Pattern STREAM_ID = Pattern.compile("[a-z0-9]{20}-[a-z0-9]{3}");
     public static final Pattern HASH_KEY = Pattern.compile("0|([1-9]\\d{0,38})");
     public static final Pattern SEQUENCE_NUMBER = Pattern.compile("0|([1-9]\\d{0,128})");
     /** Data plus partition key of one record, counted by {@link #recordBytes}. */
@@ -21,6 +26,8 @@ public final class KinesisLimits {
     public static final int MAX_PUT_RECORDS_ENTRIES = 500;
     public static final int MIN_RETENTION_HOURS = 24;
     public static final int MAX_RETENTION_HOURS = 8760;
+    /** ListStreamConsumers answers at most this many consumers per page, whatever MaxResults asks. */
+    public static final int MAX_CONSUMERS_PER_PAGE = 100;
     public static final List<String> ITERATOR_TYPES =
             List.of("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP");
 

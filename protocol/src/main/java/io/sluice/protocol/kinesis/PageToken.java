@@ -6,10 +6,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Base64;
 
-/** Opaque paging tokens (ListStreams, ListShards): what the next page starts after, valid for 5 minutes like AWS's. */
+/** Opaque paging tokens (ListStreams, ListShards, ListStreamConsumers): what the next page starts after, valid for 5 minutes like AWS's. */
 public final class PageToken {
     private static final long TTL_MILLIS = 300_000;
     private static final String SHARDS = "shards";
+    private static final String CONSUMERS = "consumers";
 
     private PageToken() {}
 
@@ -66,6 +67,27 @@ public final class PageToken {
             }
         }
         return new Shards(parts[0], parts[1], filter);
+    }
+
+    /** Where a ListStreamConsumers page starts: after {@code afterConsumerName} of one incarnation of {@code streamName}. */
+    public record Consumers(String streamName, long streamCreatedAtMillis, String afterConsumerName) {}
+
+    public static String issueConsumers(String streamName, long streamCreatedAtMillis, String afterConsumerName, Clock clock) {
+        return issue(CONSUMERS, streamName + "|" + streamCreatedAtMillis + "|" + afterConsumerName, clock);
+    }
+
+    /** The stream incarnation and consumer a ListStreamConsumers token names, each checked as a request's would be. */
+    public static Consumers openConsumers(String token, Clock clock) {
+        String[] parts = open(token, CONSUMERS, clock).split("\\|", -1);
+        if (parts.length != 3 || !named(parts[0]) || !named(parts[2]) || !parts[1].matches("[0-9]{1,18}")) {
+            throw invalid();
+        }
+        return new Consumers(parts[0], Long.parseLong(parts[1]), parts[2]);
+    }
+
+    /** A stream's or consumer's name by the model's length and pattern. */
+    private static boolean named(String name) {
+        return !name.isEmpty() && name.length() <= 128 && KinesisLimits.STREAM_NAME.matcher(name).matches();
     }
 
     private static RuntimeException invalid() {

@@ -51,6 +51,21 @@ class PageTokenTest {
     }
 
     @Test
+    void aConsumersTokenNamesItsStreamIncarnationAndConsumer() {
+        assertEquals(new PageToken.Consumers("alpha", 1_699_999_000_123L, "app-1"),
+                PageToken.openConsumers(PageToken.issueConsumers("alpha", 1_699_999_000_123L, "app-1", clock), clock));
+        assertEquals(AwsError.InvalidArgumentException,
+                refusal(() -> PageToken.openConsumers(token("consumers\n1700000000000\nalpha|x|app"), clock)));
+        assertEquals(AwsError.InvalidArgumentException,
+                refusal(() -> PageToken.openConsumers(token("consumers\n1700000000000\nal pha|1|app"), clock)));
+        assertEquals(AwsError.InvalidArgumentException,
+                refusal(() -> PageToken.openConsumers(token("consumers\n1700000000000\nalpha|1|"), clock)));
+        // a ListShards token is no ListStreamConsumers token
+        assertEquals(AwsError.InvalidArgumentException,
+                refusal(() -> PageToken.openConsumers(PageToken.issueShards("alpha", "shardId-000000000001", null, clock), clock)));
+    }
+
+    @Test
     void aTimeBeyondLongIsInvalidAndAnOldOneExpired() {
         assertEquals(AwsError.InvalidArgumentException,
                 refusal(() -> PageToken.open(token("shards\n9999999999999999999\nalpha|x"), "shards", clock)));

@@ -179,7 +179,8 @@ public final class FrontEnd extends AllDirectives {
             try {
                 return authenticator.authenticate(request.method().value(), rawTarget, headers, body);
             } catch (ApiException e) {
-                if (e.error() != AwsError.InvalidSignatureException) throw e;
+                // IAM and STS name a wrong signature SignatureDoesNotMatch: try the next spelling for those too
+                if (e.error() != AwsError.InvalidSignatureException && e.error() != AwsError.SignatureDoesNotMatch) throw e;
                 last = e;
             }
         }

@@ -310,6 +310,94 @@ class SubscribeToShardTest {
         }
     }
 
+    /**
+     * Push, measured (printed, not asserted): put → event latency with one and with five subscribers on a
+     * shard, each of which must receive every record; and records per second pushed to one subscriber
+     * catching up from TRIM_HORIZON.
+     */
+    @Test
+    void fiveSubscribersEachReceiveEveryRecordPushedFromTheTip() throws Exception {
+        String stream = "fan-latency";
+        TestNode.createActive(kinesis, stream, 1);
+        String shard = "shardId-000000000000";
+        List<String> consumers = new ArrayList<>();
+        for (int c = 0; c < 5; c++) consumers.add(fanOut.registerActive(streamArn(stream), "lat-" + c));
+        int earlier = 0;
+        for (int subscribers : new int[] {1, 5}) {
+            List<FanOutClient.Subscribed> subs = new ArrayList<>();
+            for (int c = 0; c < subscribers; c++) {
+                FanOutClient.Subscribed s = fanOut.subscribe(consumers.get(c), shard, at(ShardIteratorType.LATEST));
+                assertNotNull(s.next(Duration.ofSeconds(10)), "subscription placed");
+                subs.add(s);
+            }
+            Map<String, Long> putAt = new HashMap<>();
+            Map<String, Long> ackAt = new HashMap<>();
+            List<String> order = new ArrayList<>();
+            for (int i = 0; i < 100; i++) { // well inside the subscriptions' (test) lifetime
+                long t = System.nanoTime();
+                String seq = kinesis.putRecord(b -> b.streamName(stream).partitionKey("p")
+                        .data(SdkBytes.fromUtf8String("latency"))).sequenceNumber();
+                putAt.put(seq, t);
+                ackAt.put(seq, System.nanoTime());
+                order.add(seq);
+                KinesisSdkContract.sleep(2);
+            }
+            earlier += order.size();
+            List<Long> latencies = new ArrayList<>();
+            List<Long> sinceAck = new ArrayList<>();
+            for (FanOutClient.Subscribed s : subs) {
+                List<String> got = new ArrayList<>();
+                while (got.size() < order.size()) {
+                    FanOutClient.Arrived a = s.next(Duration.ofSeconds(30));
+                    assertNotNull(a, "only " + got.size() + " of " + order.size() + " records reached a subscriber");
+                    for (Record r : a.event().records()) {
+                        got.add(r.sequenceNumber());
+                        latencies.add(a.atNanos() - putAt.get(r.sequenceNumber()));
+                        sinceAck.add(a.atNanos() - ackAt.get(r.sequenceNumber()));
+                    }
+                }
+                assertEquals(order, got, "every subscriber receives every record once, in order");
+                s.cancel();
+            }
+            latencies.sort(null);
+            sinceAck.sort(null);
+            System.out.printf("SubscribeToShard, %d subscriber(s), %d records each: PutRecord call -> event p50 %.1f ms, p99 %.1f ms;"
+                            + " put acknowledged -> event p50 %.1f ms, p99 %.1f ms%n",
+                    subscribers, order.size(), latencies.get(latencies.size() / 2) / 1e6,
+                    latencies.get((int) (latencies.size() * 0.99)) / 1e6, sinceAck.get(sinceAck.size() / 2) / 1e6,
+                    sinceAck.get((int) (sinceAck.size() * 0.99)) / 1e6);
+            KinesisSdkContract.sleep(EXCLUSIVE.toMillis()); // before the same consumers subscribe again
+        }
+        // catch-up throughput: records pushed to one subscriber from TRIM_HORIZON, over its first subscription
+        // (the test's lifetime is short: later subscriptions continue where it ended)
+        Map<String, byte[]> backlog = put(stream, new Random(SEED + 7), 10_000);
+        List<Record> got = new ArrayList<>();
+        StartingPosition position = at(ShardIteratorType.TRIM_HORIZON);
+        double firstRate = 0;
+        for (int subscription = 0; got.size() < earlier + backlog.size(); subscription++) {
+            assertTrue(subscription < 10, "seed " + SEED + ": too many renewals");
+            if (subscription > 0) KinesisSdkContract.sleep(EXCLUSIVE.toMillis());
+            long start = System.nanoTime();
+            FanOutClient.Subscribed s = fanOut.subscribe(consumers.get(0), shard, position);
+            String continuation = null;
+            int before = got.size();
+            while (got.size() < earlier + backlog.size()) {
+                FanOutClient.Arrived a = s.next(Duration.ofMillis(200));
+                if (a == null) {
+                    if (s.ended.isDone()) break;
+                    continue;
+                }
+                got.addAll(a.event().records());
+                continuation = a.event().continuationSequenceNumber();
+            }
+            if (subscription == 0) firstRate = (got.size() - before) / ((System.nanoTime() - start) / 1e9);
+            s.cancel();
+            position = after(continuation);
+        }
+        assertEquals(new ArrayList<>(backlog.keySet()), got.subList(earlier, got.size()).stream().map(Record::sequenceNumber).toList());
+        System.out.printf("SubscribeToShard catch-up from TRIM_HORIZON: %.0f records/s pushed to one subscriber%n", firstRate);
+    }
+
     @Test
     void refusals() {
         String stream = "fan-refusals";

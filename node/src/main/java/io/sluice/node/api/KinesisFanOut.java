@@ -14,7 +14,6 @@ import io.sluice.node.stream.StreamEntity.StreamInfo;
 import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.Validation;
-import io.sluice.protocol.kinesis.HashKeys;
 import io.sluice.protocol.kinesis.Kinesis.StartingPosition;
 import io.sluice.protocol.kinesis.Kinesis.SubscribeToShardEvent;
 import io.sluice.protocol.kinesis.Kinesis.SubscribeToShardRequest;
@@ -274,18 +273,7 @@ public final class KinesisFanOut {
                         position.timestamp().toEpochMilli(), true, false));
             case "AT_SEQUENCE_NUMBER":
             case "AFTER_SEQUENCE_NUMBER": {
-                if (position.sequenceNumber() == null) {
-                    throw AwsError.InvalidArgumentException.exception(
-                            "StartingSequenceNumber must be provided for ShardIteratorType " + type + ".");
-                }
-                SequenceNumber seq = SequenceNumber.parse(position.sequenceNumber(), "StartingSequenceNumber");
-                if (seq.shardIndex() != shard.index()) {
-                    throw AwsError.InvalidArgumentException.exception("Invalid StartingSequenceNumber. It encodes "
-                            + HashKeys.shardId(seq.shardIndex()) + ", while it was used in a call to a shard with "
-                            + shard.shardId());
-                }
-                SequenceNumber at = type.equals("AT_SEQUENCE_NUMBER") ? seq : seq.next();
-                if (at.eventSeqNr() == 0) at = new SequenceNumber(shard.index(), 1, 0);
+                SequenceNumber at = KinesisRecords.sequencePosition(type, position.sequenceNumber(), shard);
                 return CompletableFuture.completedFuture(new Cursor(at, 0, true, false));
             }
             default: // LATEST

@@ -285,18 +285,7 @@ public final class KinesisRecords {
                     return done(iterator(info, new SequenceNumber(shard.index(), 1, 0), 0, now));
                 case "AT_SEQUENCE_NUMBER":
                 case "AFTER_SEQUENCE_NUMBER": {
-                    if (r.startingSequenceNumber() == null) {
-                        throw AwsError.InvalidArgumentException.exception(
-                                "StartingSequenceNumber must be provided for ShardIteratorType " + type + ".");
-                    }
-                    SequenceNumber seq = SequenceNumber.parse(r.startingSequenceNumber(), "StartingSequenceNumber");
-                    if (seq.shardIndex() != shard.index()) {
-                        throw AwsError.InvalidArgumentException.exception("Invalid StartingSequenceNumber. It encodes "
-                                + HashKeys.shardId(seq.shardIndex()) + ", while it was used in a call to a shard with "
-                                + shard.shardId());
-                    }
-                    SequenceNumber at = type.equals("AT_SEQUENCE_NUMBER") ? seq : seq.next();
-                    if (at.eventSeqNr() == 0) at = new SequenceNumber(shard.index(), 1, 0);
+                    SequenceNumber at = sequencePosition(type, r.startingSequenceNumber(), shard);
                     return done(iterator(info, at, 0, now));
                 }
                 case "AT_TIMESTAMP": {
@@ -371,6 +360,25 @@ public final class KinesisRecords {
             return new GetRecordsResponse(records, null, 0L, children);
         }
         return new GetRecordsResponse(records, it.at(next, now).encode(iteratorSecret), behind, null);
+    }
+
+    /**
+     * Where an AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER position starts in a shard (GetShardIterator's
+     * and SubscribeToShard's), or AWS's refusal of a missing number or one of another shard.
+     */
+    static SequenceNumber sequencePosition(String type, String sequenceNumber, StreamEntity.ShardRange shard) {
+        if (sequenceNumber == null) {
+            throw AwsError.InvalidArgumentException.exception(
+                    "StartingSequenceNumber must be provided for ShardIteratorType " + type + ".");
+        }
+        SequenceNumber seq = SequenceNumber.parse(sequenceNumber, "StartingSequenceNumber");
+        if (seq.shardIndex() != shard.index()) {
+            throw AwsError.InvalidArgumentException.exception("Invalid StartingSequenceNumber. It encodes "
+                    + HashKeys.shardId(seq.shardIndex()) + ", while it was used in a call to a shard with "
+                    + shard.shardId());
+        }
+        SequenceNumber at = type.equals("AT_SEQUENCE_NUMBER") ? seq : seq.next();
+        return at.eventSeqNr() == 0 ? new SequenceNumber(shard.index(), 1, 0) : at;
     }
 
     /** The records that opened, as the wire shows them: sequence number, arrival, data, key, encryption. */

@@ -44,6 +44,9 @@ public final class ProducerProcess implements AutoCloseable {
         // credentials through the environment, not the command line that any process may read
         pb.environment().put("AWS_ACCESS_KEY_ID", accessKeyId);
         pb.environment().put("AWS_SECRET_ACCESS_KEY", secretKey);
+        // no instance-metadata lookups from the KPL's native daemon (it has its credentials and region)
+        pb.environment().put("AWS_EC2_METADATA_DISABLED", "true");
+        pb.environment().put("AWS_JAVA_V1_DISABLE_DEPRECATION_ANNOUNCEMENT", "true");
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
         return new ProducerProcess(output, pb.start());
     }

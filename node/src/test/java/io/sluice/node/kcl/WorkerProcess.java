@@ -56,7 +56,7 @@ public final class WorkerProcess implements AutoCloseable {
     }
 
     /** Surefire names the whole test class path here; java.class.path may be its one-entry booter jar. */
-    private static String testClassPath() {
+    static String testClassPath() {
         String surefire = System.getProperty("surefire.test.class.path");
         return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
     }

@@ -255,4 +255,22 @@ class ShardEntityTest {
         shard.runCommand(new ShardEntity.Watch(CONSUMER, "s1", 0, probe.ref()));
         assertFalse(probe.receiveMessage().superseded());
     }
+
+    @Test
+    void aFailedWriteAnswersNoWatchAndTheNextStoredOneDoes() {
+        subscribe("s1");
+        TestProbe<ShardEntity.WatchResult> before = testKit.createTestProbe();
+        shard.runCommand(new ShardEntity.Watch(CONSUMER, "s1", 0, before.ref()));
+        TestProbe<StatusReply<ShardEntity.AppendAck>> appender = testKit.createTestProbe();
+        shard.persistenceTestKit().failNextPersisted();
+        shard.runCommand(new ShardEntity.Append(List.of(record("lost")), List.of(), appender.ref()));
+        // nothing was stored: no watcher hears of it (the restarted shard forgot its watches: they ask again)
+        before.expectNoMessage(Duration.ofMillis(200));
+        TestProbe<ShardEntity.WatchResult> again = testKit.createTestProbe();
+        shard.runCommand(new ShardEntity.Watch(CONSUMER, "s1", 0, again.ref()));
+        again.expectNoMessage(Duration.ofMillis(50));
+        append("kept");
+        assertEquals(1, again.receiveMessage().lastEventSeqNr(), "the stored append, numbered as the journal has it");
+        assertEquals(List.of("kept"), texts(read(1, 0, 0).records()));
+    }
 }

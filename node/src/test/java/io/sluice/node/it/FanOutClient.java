@@ -90,6 +90,25 @@ final class FanOutClient implements AutoCloseable {
             if (s != null) s.cancel();
         }
 
+        /**
+         * Takes events, adding their records to {@code into}, until the subscription has ended (and every event
+         * it sent is taken) or {@code into} holds {@code until} records; the last event taken, null if none.
+         */
+        SubscribeToShardEvent drain(java.util.List<software.amazon.awssdk.services.kinesis.model.Record> into, int until)
+                throws InterruptedException {
+            SubscribeToShardEvent last = null;
+            while (into.size() < until) {
+                Arrived a = next(Duration.ofMillis(200));
+                if (a != null) {
+                    into.addAll(a.event().records());
+                    last = a.event();
+                } else if (ended.isDone() && events.isEmpty()) {
+                    break; // events come before the end: once ended, the queue holds all of them
+                }
+            }
+            return last;
+        }
+
         /** The next event, or null when none arrives in time. */
         Arrived next(Duration within) throws InterruptedException {
             return events.poll(within.toMillis(), TimeUnit.MILLISECONDS);

@@ -188,19 +188,11 @@ class SubscribeToShardTest {
             assertTrue(subscriptions < 20, "seed " + SEED + ": too many renewals");
             FanOutClient.Subscribed s = fanOut.subscribe(consumer, "shardId-000000000000", position);
             subscriptions++;
-            String continuation = null;
-            while (true) {
-                FanOutClient.Arrived a = s.next(Duration.ofMillis(200));
-                if (a == null) {
-                    if (s.ended.isDone()) break;
-                    continue;
-                }
-                got.addAll(a.event().records());
-                continuation = a.event().continuationSequenceNumber();
-            }
+            SubscribeToShardEvent last = s.drain(got, Integer.MAX_VALUE);
             s.ended.get(5, TimeUnit.SECONDS); // a normal end, at the subscription's lifetime
-            assertNotNull(continuation, "seed " + SEED);
-            position = after(continuation);
+            assertNotNull(last, "seed " + SEED);
+            assertNotNull(last.continuationSequenceNumber(), "seed " + SEED);
+            position = after(last.continuationSequenceNumber());
             if (!producer.isAlive() && got.size() >= order.size()) break;
         }
         producer.join();
@@ -247,13 +239,7 @@ class SubscribeToShardTest {
         List<Record> got = new ArrayList<>(collect(s, sent.size()));
         String middle = BigInteger.ONE.shiftLeft(127).toString();
         kinesis.splitShard(b -> b.streamName(stream).shardToSplit("shardId-000000000000").newStartingHashKey(middle));
-        SubscribeToShardEvent last = null;
-        while (!s.ended.isDone() || !s.events.isEmpty()) {
-            FanOutClient.Arrived a = s.next(Duration.ofMillis(200));
-            if (a == null) continue;
-            got.addAll(a.event().records());
-            last = a.event();
-        }
+        SubscribeToShardEvent last = s.drain(got, Integer.MAX_VALUE);
         s.ended.get(5, TimeUnit.SECONDS);
         assertExactly(sent, got);
         assertNotNull(last);
@@ -377,20 +363,11 @@ class SubscribeToShardTest {
             if (subscription > 0) KinesisSdkContract.sleep(EXCLUSIVE.toMillis());
             long start = System.nanoTime();
             FanOutClient.Subscribed s = fanOut.subscribe(consumers.get(0), shard, position);
-            String continuation = null;
             int before = got.size();
-            while (got.size() < earlier + backlog.size()) {
-                FanOutClient.Arrived a = s.next(Duration.ofMillis(200));
-                if (a == null) {
-                    if (s.ended.isDone()) break;
-                    continue;
-                }
-                got.addAll(a.event().records());
-                continuation = a.event().continuationSequenceNumber();
-            }
+            SubscribeToShardEvent last = s.drain(got, earlier + backlog.size());
             if (subscription == 0) firstRate = (got.size() - before) / ((System.nanoTime() - start) / 1e9);
             s.cancel();
-            position = after(continuation);
+            if (last != null) position = after(last.continuationSequenceNumber());
         }
         assertEquals(new ArrayList<>(backlog.keySet()), got.subList(earlier, got.size()).stream().map(Record::sequenceNumber).toList());
         System.out.printf("SubscribeToShard catch-up from TRIM_HORIZON: %.0f records/s pushed to one subscriber%n", firstRate);

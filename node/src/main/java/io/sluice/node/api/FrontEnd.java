@@ -179,8 +179,9 @@ public final class FrontEnd extends AllDirectives {
             try {
                 return authenticator.authenticate(request.method().value(), rawTarget, headers, body);
             } catch (ApiException e) {
-                // IAM and STS name a wrong signature SignatureDoesNotMatch: try the next spelling for those too
-                if (e.error() != AwsError.InvalidSignatureException && e.error() != AwsError.SignatureDoesNotMatch) throw e;
+                // only a signature that did not match may match under another spelling (IAM and STS name it
+                // SignatureDoesNotMatch, the JSON services InvalidSignatureException)
+                if (!RequestAuthenticator.signatureMismatch(e)) throw e;
                 last = e;
             }
         }

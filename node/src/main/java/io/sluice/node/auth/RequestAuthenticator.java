@@ -20,4 +20,15 @@ public interface RequestAuthenticator {
      *                                         InvalidSignatureException or UnrecognizedClientException
      */
     Verified authenticate(String method, String target, List<Map.Entry<String, String>> headers, byte[] body);
+
+    /** The message every refusal of a signature that does not match begins with, whichever service names it. */
+    String MISMATCH = "The request signature we calculated does not match the signature you provided.";
+
+    /**
+     * Whether a refusal says only that the signature did not match (InvalidSignatureException for the JSON
+     * services, SignatureDoesNotMatch for IAM and STS), so that the same request read another way may match.
+     */
+    static boolean signatureMismatch(io.sluice.protocol.ApiException e) {
+        return e.getMessage() != null && e.getMessage().startsWith(MISMATCH);
+    }
 }

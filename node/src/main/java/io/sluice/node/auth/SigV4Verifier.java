@@ -117,8 +117,7 @@ public final class SigV4Verifier implements RequestAuthenticator {
         if (!SigV4.constantTimeEquals(expected, auth.signature())) {
             // the Query services (IAM, STS) name a wrong signature as they name a wrong key: their own way, 403
             throw (global ? AwsError.SignatureDoesNotMatch : AwsError.InvalidSignatureException).exception(
-                    "The request signature we calculated does not match the signature you provided. "
-                    + "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\n"
+                    MISMATCH + " Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\n"
                     + "The Canonical String for this request should have been\n'" + canonical + "'\n\n"
                     + "The String-to-Sign should have been\n'" + stringToSign + "'\n");
         }

@@ -36,6 +36,8 @@ final class ConsoleBrowser implements AutoCloseable {
     static final int HEIGHT = 800;
     /** Where the console's answers to API calls come from: their error statuses are answers the page handles. */
     private static final Pattern API = Pattern.compile("/console/(api|session)([/?].*)?$");
+    /** The line and column Playwright appends to a console message's location. */
+    private static final Pattern LINE_COLUMN = Pattern.compile(":\\d+:\\d+$");
     /** Chromium's console line for any fetch answered with an error status. */
     private static final Pattern FAILED_TO_LOAD = Pattern.compile("^Failed to load resource: the server responded with a status of \\d+");
 
@@ -111,7 +113,8 @@ final class ConsoleBrowser implements AutoCloseable {
         String where = m.location();
         if (m.type().equals("error")) {
             // Chromium prints one for every error status, even one the page asked for and shows (a 400 from the API)
-            if (FAILED_TO_LOAD.matcher(m.text()).find() && API.matcher(where == null ? "" : where).find()) return;
+            String url = where == null ? "" : LINE_COLUMN.matcher(where).replaceFirst("");
+            if (FAILED_TO_LOAD.matcher(m.text()).find() && API.matcher(url).find()) return;
             problems.add("console error: " + m.text() + (where == null ? "" : " (" + where + ")"));
         } else if (m.type().equals("warning") && where != null && where.contains("/console/js/")) {
             // the console's own scripts warn only when something failed (a page module that did not load, ...)

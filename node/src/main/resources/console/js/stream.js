@@ -166,8 +166,19 @@ export function lineageTree(shards) {
   return h('ul', {class: 'lineage', 'aria-label': 'Shard lineage'}, roots.map(item));
 }
 
-function detail(label, value) {
-  return h('div', null, h('dt', null, label), h('dd', null, value));
+function detail(label, value, wide) {
+  return h('div', {class: wide ? 'wide' : null}, h('dt', null, label), h('dd', null, value));
+}
+
+/** A table whose section heading already says its caption: the caption stays for screen readers only. */
+function quietCaption(tbl) {
+  tbl.caption.classList.add('sr-only');
+  return tbl;
+}
+
+/** Long unbreakable values (shard IDs, 39-digit hash keys) scroll sideways instead of breaking mid-word. */
+function scrolling(tbl) {
+  return h('div', {class: 'table-wrap'}, tbl);
 }
 
 function section(id, ...children) {
@@ -249,7 +260,7 @@ export async function render(view, params) {
       detail('Retention (hours)', String(s.RetentionPeriodHours ?? '')),
       detail('Creation time', s.StreamCreationTimestamp ? formatTime(s.StreamCreationTimestamp * 1000) : ''),
       detail('Consumers', String(s.ConsumerCount ?? 0)),
-      detail('ARN', h('span', {class: 'mono'}, s.StreamARN || '')));
+      detail('ARN', h('span', {class: 'mono'}, s.StreamARN || ''), true));
     sseList.replaceChildren(
       detail('Status', encrypted(s) ? 'Enabled' : 'Disabled'),
       detail('KMS key', encrypted(s) && s.KeyId ? h('span', {class: 'mono'}, s.KeyId) : '—'));
@@ -304,22 +315,22 @@ export async function render(view, params) {
       const sorted = shards.slice().sort((a, b) => a.ShardId.localeCompare(b.ShardId));
       const mono = (v) => (v ? h('span', {class: 'mono'}, v) : '—');
       shardsBox.replaceChildren(
-        table({
+        scrolling(quietCaption(table({
           caption: 'Shards',
           empty: 'No shards.',
           rows: sorted,
           columns: [
             {label: 'Shard ID', cell: (s) => mono(s.ShardId)},
             {label: 'Status', cell: (s) => (isOpen(s) ? 'open' : 'closed')},
-            {label: 'Starting hash key', cell: (s) => mono(s.HashKeyRange.StartingHashKey)},
-            {label: 'Ending hash key', cell: (s) => mono(s.HashKeyRange.EndingHashKey)},
+            {label: 'Starting hash key', class: 'hash', cell: (s) => mono(s.HashKeyRange.StartingHashKey)},
+            {label: 'Ending hash key', class: 'hash', cell: (s) => mono(s.HashKeyRange.EndingHashKey)},
             {label: 'Parent', cell: (s) => mono(s.ParentShardId)},
             {label: 'Adjacent parent', cell: (s) => mono(s.AdjacentParentShardId)},
           ],
-        }),
+        }))),
         h('h3', {id: 'sd-lineage'}, 'Lineage'),
         h('p', {class: 'note'}, 'Each shard sits under the shard it came from; the bar shows its part of the hash key space.'),
-        shards.length ? lineageTree(shards) : null);
+        lineageTree(shards));
     } catch (err) {
       if (alive) shardsBox.replaceChildren(errorBox(err));
     }
@@ -329,7 +340,7 @@ export async function render(view, params) {
     try {
       const tags = await listTags(name);
       if (!alive) return;
-      tagsBox.replaceChildren(table({
+      tagsBox.replaceChildren(quietCaption(table({
         caption: 'Tags',
         empty: 'No tags.',
         rows: tags,
@@ -347,7 +358,7 @@ export async function render(view, params) {
             return remove;
           }},
         ],
-      }));
+      })));
     } catch (err) {
       if (alive) tagsBox.replaceChildren(errorBox(err));
     }

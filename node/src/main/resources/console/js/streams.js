@@ -91,9 +91,7 @@ export async function render(view) {
     if (!alive) return;
     const failed = rows.filter((r) => r.error && r.error.type !== 'ResourceNotFoundException');
     const shown = rows.filter((r) => !(r.error && r.error.type === 'ResourceNotFoundException'));
-    listBox.replaceChildren(
-      failed.length ? errorBox(failed[0].error) : null,
-      table({
+    const list = table({
         caption: 'Data streams',
         empty: 'No data streams yet. Create one to start.',
         rows: shown,
@@ -107,7 +105,9 @@ export async function render(view) {
           {label: 'Encryption', cell: (r) => (r.summary ? (encrypted(r.summary) ? 'Enabled' : 'Disabled') : '—')},
           {label: 'KMS key', cell: (r) => (r.summary && encrypted(r.summary) ? h('span', {class: 'mono'}, r.summary.KeyId) : '—')},
         ],
-      }));
+      });
+    list.caption.classList.add('sr-only'); // the page's heading says it already
+    listBox.replaceChildren(...(failed.length ? [errorBox(failed[0].error)] : []), list);
     const changing = shown.some((r) => r.summary && TRANSITIONAL.has(r.summary.StreamStatus));
     status.textContent = `${shown.length} data stream${shown.length === 1 ? '' : 's'}${changing ? ' · refreshing while a stream changes' : ''}`;
     if (changing) timer = setTimeout(() => { if (alive) load(); }, POLL_MILLIS);

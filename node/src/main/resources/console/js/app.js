@@ -67,7 +67,7 @@ function markSection(section) {
   }
 }
 
-async function route() {
+async function route(moveFocus = false) {
   const hash = location.hash || '';
   if (!api.principal()) {
     if (hash && hash !== SIGN_IN) afterSignIn = hash;
@@ -81,6 +81,8 @@ async function route() {
   const found = match(hash);
   leavePage();
   const mine = generation;
+  // after a click on a link, start reading (and tabbing) at the new page, not at the link that is gone
+  if (moveFocus) view.focus({preventScroll: true});
   if (!found) {
     markSection(null);
     document.title = 'Not found · Sluice';
@@ -187,7 +189,7 @@ window.addEventListener('sluice:signed-out', () => {
 });
 
 window.addEventListener('hashchange', () => {
-  route().catch((e) => console.warn('navigation failed', e));
+  route(true).catch((e) => console.warn('navigation failed', e));
 });
 
 async function start() {
@@ -198,6 +200,7 @@ async function start() {
     console.warn('restoring the session failed', e);
   }
   if (!principal) {
+    if (location.hash && location.hash !== SIGN_IN) afterSignIn = location.hash;
     showSignIn();
     return;
   }

@@ -40,7 +40,7 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
  * cases with the reason, unless {@code SLUICE_TEST_SKIP_CLI=v1|v2|both} names it, which reports
  * those cases as skipped.
  */
-class AwsCliTest {
+public class AwsCliTest {
     static final String SKIP_VARIABLE = "SLUICE_TEST_SKIP_CLI";
     static TestNode node;
     static final ObjectMapper json = new ObjectMapper();
@@ -66,7 +66,7 @@ class AwsCliTest {
      * The path of the CLI reporting the given major version ({@code "v1"} or {@code "v2"}); fails
      * when there is none, or aborts the test when {@value #SKIP_VARIABLE} opts out of it.
      */
-    static String cli(String version) {
+    public static String cli(String version) {
         assumeFalse(skipped(version), SKIP_VARIABLE + "=" + System.getenv(SKIP_VARIABLE) + " skips the AWS CLI " + version);
         List<String> candidates = new ArrayList<>();
         if (version.equals("v2")) candidates.add("/usr/bin/aws");
@@ -91,8 +91,14 @@ class AwsCliTest {
     }
 
     /** The CLI for tests that need any one: v1 unless it is opted out. */
-    static String anyCli() {
+    public static String anyCli() {
         return skipped("v1") ? cli("v2") : cli("v1");
+    }
+
+    /** Whether a CLI (a path {@link #cli} gave) is v2, which reads blob arguments as base64 unless told otherwise. */
+    public static boolean isV2(String cli) {
+        Matcher m = VERSION.matcher(versions.computeIfAbsent(cli, AwsCliTest::reportedVersion));
+        return m.find() && m.group(1).equals("2");
     }
 
     private static boolean skipped(String version) {
@@ -130,7 +136,7 @@ class AwsCliTest {
         return aws(node.endpoint(), node.accessKeyId, node.secretKey, cli, args);
     }
 
-    static Result aws(URI endpoint, String accessKeyId, String secretKey, String cli, String... args)
+    public static Result aws(URI endpoint, String accessKeyId, String secretKey, String cli, String... args)
             throws IOException, InterruptedException {
         return aws(endpoint, accessKeyId, secretKey, Map.of(), cli, args);
     }
@@ -140,7 +146,7 @@ class AwsCliTest {
      *
      * @param extraEnv further environment variables (AWS_CA_BUNDLE, say)
      */
-    static Result aws(URI endpoint, String accessKeyId, String secretKey, Map<String, String> extraEnv, String cli, String... args)
+    public static Result aws(URI endpoint, String accessKeyId, String secretKey, Map<String, String> extraEnv, String cli, String... args)
             throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(cli, "--endpoint-url", endpoint.toString(), "--output", "json"));
         cmd.addAll(List.of(args));

@@ -60,6 +60,10 @@ class ConsoleWalkthroughTest {
         return new Page.GetByRoleOptions().setName(name).setExact(true);
     }
 
+    static Locator.GetByRoleOptions namedIn(String name) {
+        return new Locator.GetByRoleOptions().setName(name).setExact(true);
+    }
+
     static Locator heading(Page page, String name) {
         return page.getByRole(AriaRole.HEADING, named(name).setLevel(1));
     }
@@ -79,6 +83,14 @@ class ConsoleWalkthroughTest {
     /** What a description list shows for {@code term} inside {@code scope} (the Status of a section, say). */
     static Locator detail(Locator scope, String term) {
         return scope.locator("dt").filter(new Locator.FilterOptions().setHasText(term)).locator("xpath=following-sibling::dd[1]");
+    }
+
+    static JsonNode readTree(String text) {
+        try {
+            return json.readTree(text);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** {@code aws kinesis put-record} as root with the first CLI found (v1, else v2); the SDK when both are opted out. */
@@ -128,7 +140,7 @@ class ConsoleWalkthroughTest {
      */
     static void encryptWith(Page page, String value, String screenshotName) {
         Locator sse = section(page, "Server-side encryption");
-        sse.getByRole(AriaRole.BUTTON, named("Edit")).click();
+        sse.getByRole(AriaRole.BUTTON, namedIn("Edit")).click();
         Locator enable = page.getByLabel("Enable server-side encryption");
         if (!enable.isChecked()) enable.check();
         Locator key = page.getByLabel("AWS KMS key", new Page.GetByLabelOptions().setExact(true));
@@ -140,7 +152,7 @@ class ConsoleWalkthroughTest {
         List<String> answered = new ArrayList<>();
         page.onResponse(r -> {
             if (r.url().endsWith("/console/api") && "Kinesis_20131202.DescribeStreamSummary".equals(r.request().headerValue("x-amz-target"))) {
-                answered.add(json.valueToTree(r.json()).at("/StreamDescriptionSummary/StreamStatus").asText());
+                answered.add(readTree(r.text()).at("/StreamDescriptionSummary/StreamStatus").asText());
             }
         });
         // the page's own record of the stream status it shows (the first "Status" on the page: the stream's details)
@@ -276,7 +288,7 @@ class ConsoleWalkthroughTest {
         String keyId = dialog.getByLabel("Access key ID").inputValue();
         String secret = dialog.getByLabel("Secret access key").inputValue();
         assertTrue(keyId.startsWith("AKIA") && secret.length() == 40, keyId + " / " + secret.length() + " characters");
-        dialog.getByRole(AriaRole.BUTTON, named("Done")).click();
+        dialog.getByRole(AriaRole.BUTTON, namedIn("Done")).click();
         assertThat(dialog).isHidden();
         assertThat(section(page, "Access keys")).containsText(keyId);
         assertThat(section(page, "Access keys")).not().containsText(secret);
@@ -293,7 +305,7 @@ class ConsoleWalkthroughTest {
         Locator alert = page.getByRole(AriaRole.ALERT);
         assertThat(alert).containsText("KMSAccessDeniedException");
         assertThat(alert).containsText("User " + USER + " is not authorized to decrypt records in stream 000000000000:" + STREAM + ":");
-        assertThat(page.getByRole(AriaRole.TABLE, named("Records")).getByRole(AriaRole.CELL, named("c"))).hasCount(0);
+        assertThat(page.getByRole(AriaRole.TABLE, named("Records")).getByRole(AriaRole.CELL, namedIn("c"))).hasCount(0);
         browser.assertNoConsoleErrors("the data viewer of a user without kms:Decrypt");
 
         // 7. the stream's traffic (root's puts and reads) on its page

@@ -36,6 +36,8 @@ final class ConsoleBrowser implements AutoCloseable {
     static final int HEIGHT = 800;
     /** Where the console's answers to API calls come from: their error statuses are answers the page handles. */
     private static final Pattern API = Pattern.compile("/console/(api|session)([/?].*)?$");
+    /** A value shown where a node or a string was meant: a word of its own on the page. */
+    private static final Pattern STRAY_TEXT = Pattern.compile("(^|\\s)(null|undefined|NaN|\\[object Object\\])(?=\\s|$)");
     /** The line and column Playwright appends to a console message's location. */
     private static final Pattern LINE_COLUMN = Pattern.compile(":\\d+:\\d+$");
     /** Chromium's console line for any fetch answered with an error status. */
@@ -139,6 +141,22 @@ final class ConsoleBrowser implements AutoCloseable {
         List<String> seen = List.copyOf(problems);
         problems.clear();
         fail(where + ": the browser reported " + seen.size() + " problem(s):\n  " + String.join("\n  ", seen));
+    }
+
+    /**
+     * {@link #assertNoConsoleErrors(String)}, and the page shows no text a script left by mistake
+     * ({@code null}, {@code undefined}, {@code NaN}, {@code [object Object]}: a value where a node or a
+     * string was meant).
+     */
+    void assertPageClean(Page page, String where) {
+        assertNoConsoleErrors(where);
+        String text = (String) page.evaluate("() => document.body.innerText");
+        java.util.regex.Matcher m = STRAY_TEXT.matcher(text);
+        if (m.find()) {
+            int from = Math.max(0, m.start() - 80);
+            int to = Math.min(text.length(), m.end() + 80);
+            fail(where + ": the page shows \"" + m.group(2) + "\": ..." + text.substring(from, to).replace('\n', '|') + "...");
+        }
     }
 
     /** The problems recorded so far, forgotten: for steps whose errors are expected (a page of another origin refused). */

@@ -40,7 +40,8 @@ class ConsolePagesTest {
             new Route("#/streams", "Data streams", p -> p.getByRole(AriaRole.LINK, new Page.GetByRoleOptions().setName(STREAM))),
             new Route("#/streams/" + STREAM, STREAM, p -> p.getByRole(AriaRole.CELL, new Page.GetByRoleOptions()
                     .setName("shardId-000000000001"))),
-            new Route("#/streams/" + STREAM + "/data", "Data viewer", p -> p.getByLabel("Shard", new Page.GetByLabelOptions().setExact(true))),
+            new Route("#/streams/" + STREAM + "/data", "Data viewer", p -> p.getByRole(AriaRole.COMBOBOX,
+                    new Page.GetByRoleOptions().setName("Shard").setExact(true))),
             new Route("#/keys", "KMS keys", p -> p.getByText("alias/pages-key")),
             new Route("#/users", "IAM users", p -> p.getByRole(AriaRole.LINK, new Page.GetByRoleOptions().setName(USER))),
             new Route("#/users/" + USER, USER, p -> p.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions()
@@ -80,7 +81,7 @@ class ConsolePagesTest {
         page.navigate(browser.console().toString());
         assertThat(page.getByRole(AriaRole.HEADING, new Page.GetByRoleOptions().setName("Sign in"))).isVisible();
         assertFitsTheWindow(page, "the sign-in page");
-        browser.assertNoConsoleErrors("the sign-in page at " + width + " px");
+        browser.assertPageClean(page, "the sign-in page at " + width + " px");
         browser.signIn(page, node.accessKeyId, node.secretKey);
 
         for (Route route : ROUTES) {
@@ -91,7 +92,7 @@ class ConsolePagesTest {
             assertThat(route.rendered().apply(page).first()).isVisible();
             assertThat(page.getByRole(AriaRole.ALERT)).hasCount(0);
             assertFitsTheWindow(page, where);
-            browser.assertNoConsoleErrors(where);
+            browser.assertPageClean(page, where);
         }
     }
 
@@ -133,7 +134,7 @@ class ConsolePagesTest {
         page.keyboard().press("Enter");
         assertThat(page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign out"))).isVisible();
         assertThat(page.getByRole(AriaRole.HEADING, new Page.GetByRoleOptions().setName("Data streams").setLevel(1))).isVisible();
-        browser.assertNoConsoleErrors("after signing in from the keyboard");
+        browser.assertPageClean(page, "after signing in from the keyboard");
     }
 
     static boolean isFocused(Locator l) {

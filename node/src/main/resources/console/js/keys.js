@@ -93,8 +93,9 @@ async function loadKeys() {
 }
 
 /**
- * A modal dialog with a form: build(body) fills it and returns its controls; submit(controls, errors) runs the
- * action and resolves true to close the dialog (false keeps it open, e.g. after showing an API error).
+ * A modal dialog with a form: build(body) fills it and returns its controls; submit(controls) runs the action and
+ * resolves what it did (a message) to close the dialog; a failure is shown in the dialog, which stays open.
+ * Resolves that message, or null when the dialog was cancelled.
  */
 function formDialog({title, message, confirmLabel, danger, build, submit}) {
   return new Promise((resolve) => {
@@ -111,14 +112,14 @@ function formDialog({title, message, confirmLabel, danger, build, submit}) {
       errors,
       h('div', {class: 'actions'}, cancel, confirm));
     const dialog = h('dialog', {'aria-labelledby': titleId}, form);
-    let done = false;
+    let done = null;
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       errors.replaceChildren();
-      busy(confirm, () => submit(controls, errors))
+      busy(confirm, () => submit(controls))
         .then((close) => {
           if (close) {
-            done = true;
+            done = close;
             dialog.close();
           }
         })
@@ -146,8 +147,9 @@ export async function render(view) {
   let alive = true;
   let focusAfter = null; // {keyId, label}: the button to focus once the table is drawn again
 
-  const createButton = h('button', {type: 'button', 'aria-expanded': 'false'}, 'Create key');
+  const createButton = h('button', {type: 'button'}, 'Create key');
   const refreshButton = h('button', {type: 'button', class: 'secondary'}, 'Refresh');
+  const toolbar = h('div', {class: 'toolbar'}, createButton, refreshButton);
   const formBox = h('div');
   const errors = h('div', {class: 'errors'});
   const status = h('p', {class: 'status-line', role: 'status'});
@@ -156,7 +158,7 @@ export async function render(view) {
   view.append(
     h('div', {class: 'page-head'},
       h('h1', null, 'KMS keys'),
-      h('div', {class: 'toolbar'}, createButton, refreshButton)),
+      toolbar),
     h('p', {class: 'lead'}, 'Symmetric encryption keys for server-side encryption of data streams. ',
       'AWS managed keys such as aws/kinesis are created on first use and managed by the service.'),
     formBox,
@@ -174,12 +176,12 @@ export async function render(view) {
   /** Runs one action of a row's button, then shows its outcome and the keys as they are now. */
   function act(button, row, call, outcome) {
     errors.replaceChildren();
+    say('');
     busy(button, call)
       .then((answer) => {
         if (!alive) return undefined;
-        say(outcome(answer));
         focusAfter = {keyId: row.keyId, label: null};
-        return load();
+        return load(outcome(answer));
       })
       .catch(failed);
   }
@@ -227,6 +229,7 @@ export async function render(view) {
   }
 
   async function addAlias(row) {
+    say('');
     const added = await formDialog({
       title: `Add an alias to ${keyName(row)}`,
       message: 'An alias names the key in requests (alias/NAME); a key may have several.',
@@ -238,17 +241,17 @@ export async function render(view) {
       },
       submit: async ({alias}) => {
         await api.kms('CreateAlias', {AliasName: aliasName(alias.value), TargetKeyId: row.keyId});
-        say(`${aliasName(alias.value)} now names ${row.keyId}.`);
-        return true;
+        return `${aliasName(alias.value)} now names ${row.keyId}.`;
       },
     });
     if (added && alive) {
       focusAfter = {keyId: row.keyId, label: 'Add alias'};
-      load().catch(failed);
+      load(added).catch(failed);
     }
   }
 
   async function scheduleDeletion(row) {
+    say('');
     const scheduled = await formDialog({
       title: `Schedule deletion of ${keyName(row)}`,
       message: 'After the waiting period the key and its key material are deleted: every record or data key '
@@ -273,13 +276,12 @@ export async function render(view) {
           request.PendingWindowInDays = Number(text);
         }
         const answer = await api.kms('ScheduleKeyDeletion', request);
-        say(`${keyName(row)} is scheduled for deletion on ${kmsTime(answer.DeletionDate)}.`);
-        return true;
+        return `${keyName(row)} is scheduled for deletion on ${kmsTime(answer.DeletionDate)}.`;
       },
     });
     if (scheduled && alive) {
       focusAfter = {keyId: row.keyId, label: 'Cancel deletion'};
-      load().catch(failed);
+      load(scheduled).catch(failed);
     }
   }
 
@@ -298,7 +300,7 @@ export async function render(view) {
     const aws = row.meta && row.meta.KeyManager === 'AWS';
     return [
       row.aliases.length
-        ? h('ul', {class: 'plain-list'}, row.aliases.map((a) => h('li', null, a)))
+        ? row.aliases.map((a) => h('div', {class: 'alias'}, a))
         : h('span', {class: 'note'}, 'No alias'),
       aws ? h('span', {class: 'badge'}, 'AWS managed') : null,
     ];
@@ -312,7 +314,8 @@ export async function render(view) {
     ];
   }
 
-  async function load() {
+  /** Draws the table anew, then says `message` (what the last action did), so the two never disagree. */
+  async function load(message) {
     let rows;
     try {
       rows = await loadKeys();
@@ -320,6 +323,7 @@ export async function render(view) {
       if (!alive) return;
       listBox.replaceChildren();
       failed(err);
+      if (message) say(message);
       return;
     }
     if (!alive) return;
@@ -344,18 +348,17 @@ export async function render(view) {
       if (target) target.focus();
       focusAfter = null;
     }
+    if (message) say(message);
   }
 
   function closeForm() {
     formBox.replaceChildren();
-    createButton.hidden = false;
-    createButton.setAttribute('aria-expanded', 'false');
+    toolbar.replaceChildren(createButton, refreshButton);
   }
 
   function openForm() {
-    // the toggle hides while the form is open, so "Create key" names one button: the form's submit
-    createButton.setAttribute('aria-expanded', 'true');
-    createButton.hidden = true;
+    // the toggle leaves while the form is open, so "Create key" names one button: the form's submit
+    toolbar.replaceChildren(refreshButton);
     const alias = h('input', {type: 'text', name: 'alias', autocomplete: 'off', spellcheck: 'false'});
     const description = h('input', {type: 'text', name: 'description', autocomplete: 'off', maxlength: 8192});
     const submit = h('button', {type: 'submit'}, 'Create key');
@@ -375,6 +378,7 @@ export async function render(view) {
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       formErrors.replaceChildren();
+      say('');
       busy(submit, async () => {
         const request = {};
         if (description.value.trim()) request.Description = description.value.trim();
@@ -386,17 +390,15 @@ export async function render(view) {
             // the key exists now: say so, and show why the alias did not come
             if (!alive) return;
             closeForm();
-            say(`Key ${created.KeyId} created, without an alias.`);
             errors.replaceChildren(errorBox(err));
-            await load();
+            await load(`Key ${created.KeyId} created, without an alias.`);
             return;
           }
         }
         if (!alive) return;
         closeForm();
-        say(`Key ${alias.value.trim() ? aliasName(alias.value) : created.KeyId} created.`);
         focusAfter = {keyId: created.KeyId, label: null};
-        await load();
+        await load(`Key ${alias.value.trim() ? aliasName(alias.value) : created.KeyId} created.`);
       }).catch((err) => formErrors.replaceChildren(errorBox(err)));
     });
     formBox.replaceChildren(h('section', {class: 'panel'}, form));

@@ -56,8 +56,9 @@ function decodePolicy(encoded) {
 export async function render(view) {
   let alive = true;
 
-  const createButton = h('button', {type: 'button', 'aria-expanded': 'false'}, 'Create user');
+  const createButton = h('button', {type: 'button'}, 'Create user');
   const refreshButton = h('button', {type: 'button', class: 'secondary'}, 'Refresh');
+  const toolbar = h('div', {class: 'toolbar'}, createButton, refreshButton);
   const formBox = h('div');
   const errors = h('div', {class: 'errors'});
   const status = h('p', {class: 'status-line', role: 'status'});
@@ -66,7 +67,7 @@ export async function render(view) {
   view.append(
     h('div', {class: 'page-head'},
       h('h1', null, 'IAM users'),
-      h('div', {class: 'toolbar'}, createButton, refreshButton)),
+      toolbar),
     h('p', {class: 'lead'}, 'Users sign requests with their access keys; their inline policies say what they may do.'),
     formBox,
     h('section', {class: 'panel', 'aria-label': 'IAM users'}, errors, status, listBox));
@@ -98,14 +99,12 @@ export async function render(view) {
 
   function closeForm() {
     formBox.replaceChildren();
-    createButton.hidden = false;
-    createButton.setAttribute('aria-expanded', 'false');
+    toolbar.replaceChildren(createButton, refreshButton);
   }
 
   function openForm() {
-    // the toggle hides while the form is open, so "Create user" names one button: the form's submit
-    createButton.setAttribute('aria-expanded', 'true');
-    createButton.hidden = true;
+    // the toggle leaves while the form is open, so "Create user" names one button: the form's submit
+    toolbar.replaceChildren(refreshButton);
     const name = h('input', {type: 'text', name: 'userName', autocomplete: 'off', spellcheck: 'false', required: true,
       maxlength: 64});
     const submit = h('button', {type: 'submit'}, 'Create user');

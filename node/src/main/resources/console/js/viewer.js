@@ -71,7 +71,7 @@ function dataCell(record, mode) {
   const shown = bytes.length > SHOWN_BYTES ? bytes.subarray(0, SHOWN_BYTES) : bytes;
   const text = mode === 'hex' ? asHex(shown) : asText(shown);
   return [
-    h('span', {class: 'record-data'}, text),
+    h('span', {class: ['mono', 'record-data']}, text),
     bytes.length > SHOWN_BYTES
       ? h('span', {class: 'note'}, ` … the first ${SHOWN_BYTES} of ${bytes.length} bytes`)
       : null,
@@ -87,6 +87,7 @@ export async function render(view, params) {
   let records = [];
   let nextIterator = null;
   let page = 0;
+  let emptyText = 'Choose a shard and a starting position, then Get records.';
 
   const shardSelect = h('select', {name: 'shard', disabled: true}, h('option', {value: ''}, 'Loading shards…'));
   const positionSelect = h('select', {name: 'startingPosition'},
@@ -127,8 +128,8 @@ export async function render(view, params) {
     h('h1', null, 'Data viewer'),
     h('p', {class: 'lead'}, 'Records of the data stream ', h('strong', null, streamName),
       ', read with GetShardIterator and GetRecords as you, up to ', String(PAGE_LIMIT), ' at a time.'),
-    h('section', {class: 'panel', 'aria-label': 'Starting position'}, form, errors),
-    h('section', {class: 'panel', 'aria-label': 'Records'}, formatGroup, status, note, results));
+    h('section', {class: 'panel'}, form, errors),
+    h('section', {class: 'panel'}, formatGroup, status, note, results));
 
   function dataMode() {
     return hexRadio.checked ? 'hex' : 'text';
@@ -148,15 +149,15 @@ export async function render(view, params) {
     const mode = dataMode();
     results.replaceChildren(table({
       caption: 'Records',
-      empty: page === 0 ? 'Choose a shard and a starting position, then Get records.' : 'No records in this page.',
+      empty: emptyText,
       rows: records,
       columns: [
-        {label: 'Sequence number', class: 'mono', cell: (r) => r.SequenceNumber},
+        {label: 'Sequence number', cell: (r) => h('span', {class: 'mono'}, r.SequenceNumber)},
         {label: 'Approximate arrival time', cell: (r) => (r.ApproximateArrivalTimestamp === undefined
           ? '' : formatTime(Number(r.ApproximateArrivalTimestamp) * 1000))},
         {label: 'Partition key', cell: (r) => r.PartitionKey},
         {label: 'Encryption type', cell: (r) => r.EncryptionType || 'NONE'},
-        {label: 'Data', class: 'mono record-data-cell', cell: (r) => dataCell(r, mode)},
+        {label: 'Data', cell: (r) => dataCell(r, mode)},
       ],
     }));
   }
@@ -167,6 +168,7 @@ export async function render(view, params) {
     records = answer.Records || [];
     nextIterator = answer.NextShardIterator || null;
     page += 1;
+    emptyText = 'No records in this page.';
     showRecords();
     const behind = answer.MillisBehindLatest;
     const behindText = behind === undefined ? '' : ` · MillisBehindLatest ${Number(behind).toLocaleString('en-US')} ms`;
@@ -180,13 +182,9 @@ export async function render(view, params) {
     } else if (records.length === 0) {
       message = 'No records here yet: this is the newest position in the shard. Next records shows what arrives after it.';
     }
-    note.replaceChildren(message ? h('p', {class: 'notice'}, message) : null);
+    if (message) note.replaceChildren(h('p', {class: 'notice'}, message));
+    else note.replaceChildren();
     nextButton.disabled = !nextIterator;
-  }
-
-  function failed(err) {
-    if (!alive) return;
-    errors.replaceChildren(errorBox(err));
   }
 
   async function getRecords(iterator) {
@@ -211,27 +209,48 @@ export async function render(view, params) {
     return request;
   }
 
+  /** While a page loads, the table and status give way to 'Loading', so nothing stale can be read as the answer. */
+  function loading() {
+    errors.replaceChildren();
+    status.textContent = '';
+    note.replaceChildren();
+    results.replaceChildren(h('p', {class: 'loading'}, 'Loading records…'));
+  }
+
+  function failed(err) {
+    if (!alive) return;
+    errors.replaceChildren(errorBox(err));
+    if (!results.querySelector('table')) {
+      if (page === 0) emptyText = 'No records: the request failed.';
+      showRecords();
+    }
+  }
+
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    errors.replaceChildren();
+    let request;
+    try {
+      request = iteratorRequest();
+    } catch (err) {
+      failed(err);
+      return;
+    }
+    records = [];
+    nextIterator = null;
+    page = 0;
+    nextButton.disabled = true;
+    loading();
     busy(getButton, async () => {
-      const started = await api.kinesis('GetShardIterator', iteratorRequest());
+      const started = await api.kinesis('GetShardIterator', request);
       if (!alive) return;
-      records = [];
-      nextIterator = null;
-      page = 0;
-      nextButton.disabled = true;
-      status.textContent = '';
-      note.replaceChildren();
-      showRecords();
       await getRecords(started.ShardIterator);
     }).catch(failed);
   });
 
   nextButton.addEventListener('click', () => {
     if (!nextIterator) return;
-    errors.replaceChildren();
     const iterator = nextIterator;
+    loading();
     busy(nextButton, () => getRecords(iterator))
       .catch(failed)
       .finally(() => { if (alive) nextButton.disabled = !nextIterator; });

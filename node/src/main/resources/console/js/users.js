@@ -90,8 +90,8 @@ export async function render(view) {
       rows: users,
       columns: [
         {label: 'User name', cell: (u) => h('a', {href: userHref(u.UserName)}, u.UserName)},
-        {label: 'ARN', class: 'mono', cell: (u) => u.Arn},
-        {label: 'User ID', class: 'mono', cell: (u) => u.UserId},
+        {label: 'ARN', cell: (u) => h('span', {class: 'mono'}, u.Arn)},
+        {label: 'User ID', cell: (u) => h('span', {class: 'mono'}, u.UserId)},
         {label: 'Creation date', cell: (u) => iamTime(u.CreateDate)},
       ],
     }));
@@ -255,7 +255,7 @@ export async function renderUser(view, params) {
       empty: 'No access keys.',
       rows: keys,
       columns: [
-        {label: 'Access key ID', class: 'mono', cell: (k) => k.AccessKeyId},
+        {label: 'Access key ID', cell: (k) => h('span', {class: 'mono'}, k.AccessKeyId)},
         {label: 'Status', cell: (k) => h('span', {class: ['badge', k.Status === 'Active' ? 'ok' : 'muted']}, k.Status)},
         {label: 'Creation date', cell: (k) => iamTime(k.CreateDate)},
         {label: 'Actions', cell: keyActions},

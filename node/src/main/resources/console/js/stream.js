@@ -530,7 +530,7 @@ export async function render(view, params) {
       } catch (err) {
         if (alive) pageErrors.replaceChildren(errorBox(err));
       }
-      await Promise.all([loadShards(), loadTags()]);
+      if (alive) await Promise.all([loadShards(), loadTags()]);
     });
   });
 

@@ -147,7 +147,9 @@ final class Console {
 
     private HttpResponse current(HttpRequest request) {
         if (crossSite(request)) return crossSiteRefused();
-        return sessionOf(request).map(this::sessionAnswer).orElseGet(Console::noSession);
+        // no session is an answer, not a failure: the page asks this at every load, before anyone signed in
+        return sessionOf(request).map(this::sessionAnswer).orElseGet(() -> secured(HttpResponse.create()
+                .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, "{\"principal\":null}"))));
     }
 
     private HttpResponse signOut(HttpRequest request) {

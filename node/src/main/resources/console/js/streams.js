@@ -1,6 +1,6 @@
 // The data streams page: every stream with its summary, and the form that creates one.
 import * as api from './api.js';
-import {h, field, errorBox, table, busy} from './ui.js';
+import {h, field, errorBox, table, busy, setText} from './ui.js';
 
 const TRANSITIONAL = new Set(['CREATING', 'DELETING', 'UPDATING']);
 const POLL_MILLIS = 2000;
@@ -109,7 +109,7 @@ export async function render(view) {
     list.caption.classList.add('sr-only'); // the page's heading says it already
     listBox.replaceChildren(...(failed.length ? [errorBox(failed[0].error)] : []), list);
     const changing = shown.some((r) => r.summary && TRANSITIONAL.has(r.summary.StreamStatus));
-    status.textContent = `${shown.length} data stream${shown.length === 1 ? '' : 's'}${changing ? ' · refreshing while a stream changes' : ''}`;
+    setText(status, `${shown.length} data stream${shown.length === 1 ? '' : 's'}${changing ? ' · refreshing while a stream changes' : ''}`);
     if (changing) timer = setTimeout(() => { if (alive) load(); }, POLL_MILLIS);
   }
 

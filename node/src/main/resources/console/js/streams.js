@@ -59,7 +59,7 @@ export async function render(view) {
 
   const listBox = h('div', {class: 'list'}, h('p', {class: 'loading'}, 'Loading data streams…'));
   const status = h('p', {class: 'status-line', role: 'status'});
-  const createButton = h('button', {type: 'button', 'aria-expanded': 'false'}, 'Create data stream');
+  const createButton = h('button', {type: 'button'}, 'Create data stream');
   const refreshButton = h('button', {type: 'button', class: 'secondary'}, 'Refresh');
   const formBox = h('div');
 
@@ -113,9 +113,11 @@ export async function render(view) {
     if (changing) timer = setTimeout(() => { if (alive) load(); }, POLL_MILLIS);
   }
 
+  // The opener hides while its form is open: the form has the page's one "Create" button then.
   function closeForm() {
     formBox.replaceChildren();
-    createButton.setAttribute('aria-expanded', 'false');
+    createButton.hidden = false;
+    createButton.focus();
   }
 
   function openForm() {
@@ -123,7 +125,7 @@ export async function render(view) {
       formBox.querySelector('input').focus();
       return;
     }
-    createButton.setAttribute('aria-expanded', 'true');
+    createButton.hidden = true;
     const name = h('input', {type: 'text', name: 'streamName', required: true, maxlength: 128,
       pattern: '[a-zA-Z0-9_.\\-]+', autocomplete: 'off', spellcheck: 'false'});
     const mode = h('select', {name: 'capacityMode'},
@@ -163,7 +165,6 @@ export async function render(view) {
           if (!alive) return;
           closeForm();
           status.textContent = `Creating data stream ${request.StreamName}…`;
-          createButton.focus();
           return load();
         })
         .catch((err) => {

@@ -126,7 +126,10 @@ let signInPage = null; // the sign-in page while it is shown
 function showSignIn(notice) {
   // A page still running calls that fail after the session ended each fire sluice:signed-out: a form
   // already on screen (perhaps half filled in) stays.
-  if (signInPage && view.contains(signInPage)) return;
+  if (signInPage && view.contains(signInPage)) {
+    if (location.hash !== SIGN_IN) history.replaceState(null, '', SIGN_IN);
+    return;
+  }
   leavePage();
   showSignedIn(null);
   markSection(null);

@@ -65,12 +65,9 @@ export async function signIn(accessKeyId, secretAccessKey) {
 /** The session this browser already has (after a reload), or null. */
 export async function restoreSession() {
   const response = await fetch('/console/session', { credentials: 'same-origin' });
-  if (!response.ok) {
-    session = null;
-    return null;
-  }
-  session = await response.json();
-  return session.principal;
+  const answer = response.ok ? await response.json() : { principal: null };
+  session = answer.principal ? answer : null;
+  return session ? session.principal : null;
 }
 
 export async function signOut() {

@@ -67,7 +67,7 @@ function markSection(section) {
   }
 }
 
-async function route() {
+async function route(moveFocus = false) {
   const hash = location.hash || '';
   if (!api.principal()) {
     if (hash && hash !== SIGN_IN) afterSignIn = hash;
@@ -81,6 +81,8 @@ async function route() {
   const found = match(hash);
   leavePage();
   const mine = generation;
+  // after a click on a link, start reading (and tabbing) at the new page, not at the link that is gone
+  if (moveFocus) view.focus({preventScroll: true});
   if (!found) {
     markSection(null);
     document.title = 'Not found · Sluice';
@@ -119,7 +121,15 @@ async function route() {
   }
 }
 
+let signInPage = null; // the sign-in page while it is shown
+
 function showSignIn(notice) {
+  // A page still running calls that fail after the session ended each fire sluice:signed-out: a form
+  // already on screen (perhaps half filled in) stays.
+  if (signInPage && view.contains(signInPage)) {
+    if (location.hash !== SIGN_IN) history.replaceState(null, '', SIGN_IN);
+    return;
+  }
   leavePage();
   showSignedIn(null);
   markSection(null);
@@ -161,12 +171,13 @@ function showSignIn(notice) {
       });
   });
 
-  view.append(h('div', {class: 'signin'},
+  signInPage = h('div', {class: 'signin'},
     h('h1', null, 'Sign in'),
     h('p', {class: 'lead'}, 'Use the access key of the root account or of an IAM user. ',
       'The secret stays in this browser: it signs a request and is not sent.'),
     notice ? h('p', {class: 'notice', role: 'status'}, notice) : null,
-    form));
+    form);
+  view.append(signInPage);
   keyId.focus();
 }
 
@@ -187,7 +198,7 @@ window.addEventListener('sluice:signed-out', () => {
 });
 
 window.addEventListener('hashchange', () => {
-  route().catch((e) => console.warn('navigation failed', e));
+  route(true).catch((e) => console.warn('navigation failed', e));
 });
 
 async function start() {
@@ -198,6 +209,7 @@ async function start() {
     console.warn('restoring the session failed', e);
   }
   if (!principal) {
+    if (location.hash && location.hash !== SIGN_IN) afterSignIn = location.hash;
     showSignIn();
     return;
   }

@@ -147,7 +147,9 @@ final class Console {
 
     private HttpResponse current(HttpRequest request) {
         if (crossSite(request)) return crossSiteRefused();
-        return sessionOf(request).map(this::sessionAnswer).orElseGet(Console::noSession);
+        // no session is an answer, not a failure: the page asks this at every load, before anyone signed in
+        return sessionOf(request).map(this::sessionAnswer).orElseGet(() -> secured(HttpResponse.create()
+                .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, "{\"principal\":null}"))));
     }
 
     private HttpResponse signOut(HttpRequest request) {
@@ -241,8 +243,9 @@ final class Console {
         Optional<byte[]> bytes = assets.computeIfAbsent(name, Console::load);
         if (bytes.isEmpty()) return notFound();
         ContentType type = TYPES.get(name.substring(name.lastIndexOf('.') + 1));
-        return secured(HttpResponse.create().withEntity(HttpEntities.create(type, bytes.get())))
-                .addHeader(RawHeader.create("Cache-Control", "no-cache"));
+        // revalidated on every load, so a node's new version is picked up at once
+        return secured(HttpResponse.create().withEntity(HttpEntities.create(type, bytes.get()))
+                .addHeader(RawHeader.create("Cache-Control", "no-cache")));
     }
 
     private static Optional<byte[]> load(String name) {

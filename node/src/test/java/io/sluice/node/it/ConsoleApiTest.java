@@ -177,6 +177,9 @@ class ConsoleApiTest {
         assertEquals(204, out.statusCode());
         assertTrue(out.headers().firstValue("Set-Cookie").orElseThrow().contains("Max-Age=0"));
         assertEquals(401, kinesis(a, "ListStreams", "{}").statusCode());
+        HttpResponse<String> who = http.send(HttpRequest.newBuilder(node.endpoint().resolve("/console/session"))
+                .header("Cookie", a.cookie()).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals("{\"principal\":null}", who.body(), "a signed-out cookie names nobody");
 
         Session b = signIn(node.accessKeyId, node.secretKey);
         assertEquals(200, kinesis(b, "ListStreams", "{}").statusCode());

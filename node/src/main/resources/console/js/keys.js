@@ -300,7 +300,7 @@ export async function render(view) {
     const aws = row.meta && row.meta.KeyManager === 'AWS';
     return [
       row.aliases.length
-        ? row.aliases.map((a) => h('div', {class: 'alias'}, a))
+        ? h('ul', {class: 'plain-list'}, row.aliases.map((a) => h('li', null, a)))
         : h('span', {class: 'note'}, 'No alias'),
       aws ? h('span', {class: 'badge'}, 'AWS managed') : null,
     ];

@@ -157,7 +157,7 @@ export async function render(view, params) {
           ? '' : formatTime(Number(r.ApproximateArrivalTimestamp) * 1000))},
         {label: 'Partition key', cell: (r) => r.PartitionKey},
         {label: 'Encryption type', cell: (r) => r.EncryptionType || 'NONE'},
-        {label: 'Data', cell: (r) => dataCell(r, mode)},
+        {label: 'Data', class: 'record-data-cell', cell: (r) => dataCell(r, mode)},
       ],
     }));
   }

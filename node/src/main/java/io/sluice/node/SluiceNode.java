@@ -259,6 +259,7 @@ public final class SluiceNode {
             StreamCrypto crypto = new StreamCrypto(keyRing, dataKeys, system, settings.askTimeout(), authorizer, settings.accountId());
             ShardReader reader = ShardReader.cassandra(system, settings.askTimeout(), settings.maxScanEvents());
             StreamDirectory streams = new StreamDirectory(system, settings);
+            TrafficCounters traffic = new TrafficCounters();
             org.apache.pekko.actor.Address self = cluster.selfMember().address();
             NodeAdmin admin = new NodeAdmin(settings.region(), settings.accountId(),
                     self.getHost().orElse("local") + ":" + self.getPort().orElse(0), new ClusterView(system), () -> {
@@ -267,10 +268,11 @@ public final class SluiceNode {
                 stats.put("node", system.address().toString());
                 stats.put("kmsGenerateDataKeyCallsForStreams", calls[0]);
                 stats.put("kmsDecryptCallsForStreams", calls[1]);
+                // what the traffic counters hold: streams and shards with traffic in the last hour
+                stats.put("trafficCounters", Map.of("streams", traffic.streamCount(), "shards", traffic.shardCount()));
                 stats.putAll(timings.snapshot());
                 return stats;
             });
-            TrafficCounters traffic = new TrafficCounters();
             ctx.spawn(Behaviors.supervise(NodeTraffic.create(traffic, clock,
                             system.settings().config().getDuration("sluice.traffic.sweep-interval")))
                     .onFailure(SupervisorStrategy.restart()), "traffic");

@@ -299,7 +299,10 @@ public final class SluiceNode {
                     settings.clockSkew());
             java.util.concurrent.atomic.AtomicBoolean warm = new java.util.concurrent.atomic.AtomicBoolean();
             FrontEnd frontEnd = new FrontEnd(verifier, operations, timings, warm::get,
-                    FrontEnd.requestTimeout(system.settings().config()));
+                    FrontEnd.requestTimeout(system.settings().config()))
+                    .withConsole(system.settings().config().getConfig("sluice.console"), clock,
+                            id -> id.equals(credentials.accessKeyId()) || identities.activeKey(id).isPresent(),
+                            settings.region(), settings.clockSkew());
             Route route = frontEnd.route();
             identitiesReady
                     .thenCompose(ready -> listen(system, settings.httpInterface(), settings.httpPort(), route, Optional.empty()))

@@ -56,6 +56,8 @@ public enum AwsError {
     InvalidClientTokenId(403),
     SignatureDoesNotMatch(403),
     AccessDenied(403),
+    /** STS's name for a credential or session past its lifetime; the console's session answers it with 401. */
+    ExpiredTokenException(400),
     InvalidAction(400),
     InvalidQueryParameter(400),
     // server side

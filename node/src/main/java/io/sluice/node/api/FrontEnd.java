@@ -3,6 +3,7 @@ package io.sluice.node.api;
 import com.typesafe.config.Config;
 import io.sluice.node.runtime.Futures;
 import io.sluice.node.runtime.Timings;
+import io.sluice.node.auth.Caller;
 import io.sluice.node.auth.RequestAuthenticator;
 import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;
@@ -53,6 +54,7 @@ public final class FrontEnd extends AllDirectives {
     private final Timings timings;
     private final java.util.function.BooleanSupplier warm;
     private final Duration requestTimeout;
+    private Console console;
 
     /**
      * @param warm whether the node's warm-up is done: until then {@code GET /health} answers 503
@@ -69,6 +71,19 @@ public final class FrontEnd extends AllDirectives {
         this.warm = warm;
         this.timings = timings;
         this.requestTimeout = requestTimeout;
+    }
+
+    /**
+     * Serves the web console under {@code /console/} too (docs/design.md, "Console"), its sessions kept by
+     * the node's clock and ended as soon as {@code keyActive} no longer holds for their access key.
+     */
+    public FrontEnd withConsole(Config console, java.time.Clock clock, java.util.function.Predicate<String> keyActive,
+                                String region, Duration clockSkew) {
+        if (console.getBoolean("enabled")) {
+            this.console = new Console(authenticator, ConsoleSessions.from(console, clock, keyActive), this::dispatchAs,
+                    region, clockSkew);
+        }
+        return this;
     }
 
     /** {@code pekko.http.server.request-timeout}, zero when it is {@code infinite}. */
@@ -122,21 +137,46 @@ public final class FrontEnd extends AllDirectives {
 
     CompletionStage<HttpResponse> handle(HttpRequest request, byte[] body) {
         long start = System.nanoTime();
-        String requestId = UUID.randomUUID().toString();
+        String rawTarget = rawRequestTarget(request);
+        if (console != null && Console.serves(request.getUri().path())) return console.handle(request, rawTarget, body);
         WireProtocol protocol = protocolOf(request);
         try {
-            String rawTarget = rawRequestTarget(request);
             if (!protocol.accepts(request.method().value(), pathOf(rawTarget))) {
                 throw protocol.notServed();
             }
             RequestAuthenticator.Verified signed = protocol == query ? authenticateForm(request, rawTarget, body)
                     : authenticator.authenticate(request.method().value(), rawTarget, headers(request, body.length), body);
             timings.since("authenticate", start);
+            return run(protocol, request, body, signed.caller(), signed, start);
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(failed(protocol, request, UUID.randomUUID().toString(), e));
+        }
+    }
+
+    /**
+     * Runs a request whose caller is already known (the console's session) exactly as a signed one:
+     * the same protocols, operation table, authorization, answers and errors.
+     */
+    private CompletionStage<HttpResponse> dispatchAs(HttpRequest request, byte[] body, Caller caller) {
+        WireProtocol protocol = protocolOf(request);
+        try {
+            if (!protocol.accepts(request.method().value(), request.getUri().path())) throw protocol.notServed();
+            return run(protocol, request, body, caller, null, System.nanoTime());
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(failed(protocol, request, UUID.randomUUID().toString(), e));
+        }
+    }
+
+    /** @param signed the signature's scope, checked against the operation's service; null when the caller came another way */
+    private CompletionStage<HttpResponse> run(WireProtocol protocol, HttpRequest request, byte[] body, Caller caller,
+                                              RequestAuthenticator.Verified signed, long start) {
+        String requestId = UUID.randomUUID().toString();
+        try {
             Operation<?> operation = protocol.operation(request, body);
-            requireScopedTo(signed, operation.service());
+            if (signed != null) requireScopedTo(signed, operation.service());
             Object input = protocol.input(request, body, operation);
             String step = "request." + operation.name();
-            return operations.run(operation, signed.caller(), input)
+            return operations.run(operation, caller, input)
                     .thenApply(result -> protocol.answer(request, operation, result, requestId))
                     .exceptionally(failure -> failed(protocol, request, requestId, failure))
                     .whenComplete((response, failure) -> timings.since(step, start));
@@ -210,7 +250,7 @@ public final class FrontEnd extends AllDirectives {
      * Netty client then moves Host into {@code :authority}), the JavaScript SDK signs {@code :authority}
      * itself. So both are given back to the verifier, as AWS accepts both.
      */
-    private static List<Map.Entry<String, String>> headers(HttpRequest request, int bodyLength) {
+    static List<Map.Entry<String, String>> headers(HttpRequest request, int bodyLength) {
         List<Map.Entry<String, String>> out = new ArrayList<>();
         boolean host = false;
         for (HttpHeader h : request.getHeaders()) {

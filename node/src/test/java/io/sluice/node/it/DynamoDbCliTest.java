@@ -427,8 +427,7 @@ class DynamoDbCliTest {
 
     /**
      * UPDATED_OLD and UPDATED_NEW return what the update expression's paths reach, not the whole top-level
-     * attributes holding them (as dynalite does too). Sluice returns the whole of {@code m}: the update of
-     * {@code m.y} comes back with {@code m.x}.
+     * attributes holding them (as dynalite does too): the update of {@code m.y} comes back without {@code m.x}.
      */
     @Test
     @Execution(ExecutionMode.CONCURRENT)

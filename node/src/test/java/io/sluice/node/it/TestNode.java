@@ -76,6 +76,12 @@ public final class TestNode implements AutoCloseable {
                 software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.create());
     }
 
+    /** An AWS SDK IAM client (the Query protocol) of this node's root. */
+    public software.amazon.awssdk.services.iam.IamClient iamClient() {
+        return ofRoot(software.amazon.awssdk.services.iam.IamClient.builder(),
+                software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.create());
+    }
+
     /** Any service's SDK client pointed at this node, in us-east-1, signing as its root. */
     private <B extends software.amazon.awssdk.awscore.client.builder.AwsClientBuilder<B, C>
             & software.amazon.awssdk.core.client.builder.SdkSyncClientBuilder<B, C>, C> C ofRoot(

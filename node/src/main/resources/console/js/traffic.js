@@ -5,7 +5,7 @@
 // inline styles or markup from data); each has a title and description for screen readers, and a
 // visually hidden table holds the same numbers.
 import * as api from './api.js';
-import { h, field, errorBox, table, formatBytes } from './ui.js';
+import { h, field, errorBox, table, formatBytes, uid } from './ui.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const REFRESH_MS = 30_000;
@@ -25,8 +25,6 @@ const CHARTS = [
   { key: 'iteratorAgeMillis', title: 'Iterator age (ms)', kind: 'line', format: (n) => `${counts.format(n)} ms`, unit: '' },
 ];
 
-let ids = 0;
-
 /** An SVG element: attributes set one by one (never markup), children appended (strings become text). */
 function svg(tag, attrs = {}, ...children) {
   const el = document.createElementNS(SVG_NS, tag);
@@ -37,16 +35,6 @@ function svg(tag, attrs = {}, ...children) {
     if (child === null || child === undefined || child === false) continue;
     el.append(typeof child === 'string' ? document.createTextNode(child) : child);
   }
-  return el;
-}
-
-/** Hidden on screen, read by screen readers (styles set from script, which the CSP allows). */
-function visuallyHidden(el) {
-  el.classList.add('visually-hidden');
-  Object.assign(el.style, {
-    position: 'absolute', width: '1px', height: '1px', padding: '0', margin: '-1px',
-    overflow: 'hidden', clip: 'rect(0, 0, 0, 0)', whiteSpace: 'nowrap', border: '0',
-  });
   return el;
 }
 
@@ -72,7 +60,7 @@ function chart(spec, values, start, scope) {
   const y = (v) => PAD.top + ph - (v / top) * ph;
   const end = start + (n - 1) * MINUTE_MS;
 
-  const id = `traffic-chart-${++ids}`;
+  const id = uid('traffic-chart');
   const title = `${spec.title} per minute, ${label(scope)}`;
   let summary;
   if (spec.kind === 'bar') {
@@ -122,8 +110,8 @@ function chart(spec, values, start, scope) {
     svg('line', { x1: PAD.left, y1: PAD.top, x2: W - PAD.right, y2: PAD.top, stroke: 'currentColor', 'stroke-width': 0.25, 'stroke-dasharray': '2 2' }),
     svg('text', { x: PAD.left - 4, y: PAD.top + 4, 'text-anchor': 'end', class: 'traffic-max' }, spec.format(max)),
     svg('text', { x: PAD.left - 4, y: PAD.top + ph + 4, 'text-anchor': 'end' }, '0'));
-  for (const i of [0, 15, 30, 45, n - 1]) {
-    if (i >= n) continue;
+  for (const i of [0, 20, 40, n - 1]) {
+    if (i > n - 1) continue;
     axes.append(svg('text', {
       x: (x(i) + step / 2).toFixed(2), y: H - 8, 'text-anchor': i === 0 ? 'start' : i === n - 1 ? 'end' : 'middle',
     }, clockTime(start + i * MINUTE_MS)));
@@ -159,7 +147,8 @@ function numbers(series, start, scope) {
     rows,
     empty: 'No minutes.',
   });
-  return visuallyHidden(h('div', { class: 'traffic-numbers' }, t));
+  // console.css's sr-only: hidden on screen, read by screen readers
+  return h('div', { class: 'traffic-numbers sr-only' }, t);
 }
 
 /**
@@ -182,7 +171,9 @@ export function renderTraffic(container, streamName) {
   // side by side where there is room, one under the other on a narrow screen
   Object.assign(charts.style, { display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(18rem, 1fr))', gap: '1rem' });
   const hidden = h('div', {});
-  container.append(h('div', { class: 'traffic' }, field('Shard', select), status, error, charts, hidden));
+  const shardField = field('Shard', select);
+  shardField.style.maxWidth = '20rem';
+  container.append(h('div', { class: 'traffic-view' }, shardField, status, error, charts, hidden));
   options([]);
 
   function options(shardIds) {

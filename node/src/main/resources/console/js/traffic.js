@@ -2,7 +2,8 @@
 // per minute over the last hour, for the whole stream or one shard. The numbers come from
 // GET /admin/traffic (every node's counters summed, see api.traffic) and are fetched again every
 // 30 s while the page is shown. Charts are SVG built node by node (the console's CSP allows no
-// inline styles or markup from data); each has a title and description for screen readers, and a
+// inline styles or markup from data), drawn in currentColor so that console.css (.traffic-*) gives
+// them their colours and layout; each has a title and description for screen readers, and a
 // visually hidden table holds the same numbers.
 import * as api from './api.js';
 import { h, field, errorBox, table, formatBytes, uid } from './ui.js';
@@ -121,12 +122,8 @@ function chart(spec, values, start, scope) {
     viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img', 'aria-labelledby': `${id}-title ${id}-desc`,
     'aria-label': `${title}. ${summary}`, class: 'traffic-svg', focusable: 'false',
   }, svg('title', { id: `${id}-title` }, title), svg('desc', { id: `${id}-desc` }, summary), axes, plot);
-  graphic.style.maxWidth = '36rem';
-  graphic.style.display = 'block';
 
-  const figure = h('figure', { class: 'traffic-chart', 'data-metric': spec.key }, h('figcaption', {}, spec.title), graphic);
-  figure.style.margin = '0';
-  return figure;
+  return h('figure', { class: 'traffic-chart', 'data-metric': spec.key }, h('figcaption', {}, spec.title), graphic);
 }
 
 /** The same numbers as a table, hidden on screen, for screen readers. */
@@ -168,12 +165,8 @@ export function renderTraffic(container, streamName) {
   const status = h('p', { class: 'traffic-status' }, 'Loading traffic…');
   const error = h('div', { class: 'traffic-error' });
   const charts = h('div', { class: 'traffic-charts' });
-  // side by side where there is room, one under the other on a narrow screen
-  Object.assign(charts.style, { display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(18rem, 1fr))', gap: '1rem' });
   const hidden = h('div', {});
-  const shardField = field('Shard', select);
-  shardField.style.maxWidth = '20rem';
-  container.append(h('div', { class: 'traffic-view' }, shardField, status, error, charts, hidden));
+  container.append(h('div', { class: 'traffic-view' }, field('Shard', select), status, error, charts, hidden));
   options([]);
 
   function options(shardIds) {

@@ -20,10 +20,10 @@ const PAD = { left: 62, right: 8, top: 14, bottom: 26 };
 const counts = new Intl.NumberFormat('en-US');
 
 const CHARTS = [
-  { key: 'incomingRecords', title: 'Incoming records', kind: 'bar', format: (n) => counts.format(n), unit: 'records' },
-  { key: 'incomingBytes', title: 'Incoming bytes', kind: 'bar', format: (n) => formatBytes(n), unit: '' },
-  { key: 'getRecordsRecords', title: 'GetRecords records', kind: 'bar', format: (n) => counts.format(n), unit: 'records' },
-  { key: 'iteratorAgeMillis', title: 'Iterator age (ms)', kind: 'line', format: (n) => `${counts.format(n)} ms`, unit: '' },
+  { key: 'incomingRecords', title: 'Incoming records', kind: 'bar', format: (n) => counts.format(n) },
+  { key: 'incomingBytes', title: 'Incoming bytes', kind: 'bar', format: (n) => formatBytes(n) },
+  { key: 'getRecordsRecords', title: 'GetRecords records', kind: 'bar', format: (n) => counts.format(n) },
+  { key: 'iteratorAgeMillis', title: 'Iterator age (ms)', kind: 'line', format: (n) => `${counts.format(n)} ms` },
 ];
 
 /** An SVG element: attributes set one by one (never markup), children appended (strings become text). */

@@ -121,7 +121,15 @@ async function route(moveFocus = false) {
   }
 }
 
+let signInPage = null; // the sign-in page while it is shown
+
 function showSignIn(notice) {
+  // A page still running calls that fail after the session ended each fire sluice:signed-out: a form
+  // already on screen (perhaps half filled in) stays.
+  if (signInPage && view.contains(signInPage)) {
+    if (location.hash !== SIGN_IN) history.replaceState(null, '', SIGN_IN);
+    return;
+  }
   leavePage();
   showSignedIn(null);
   markSection(null);
@@ -163,12 +171,13 @@ function showSignIn(notice) {
       });
   });
 
-  view.append(h('div', {class: 'signin'},
+  signInPage = h('div', {class: 'signin'},
     h('h1', null, 'Sign in'),
     h('p', {class: 'lead'}, 'Use the access key of the root account or of an IAM user. ',
       'The secret stays in this browser: it signs a request and is not sent.'),
     notice ? h('p', {class: 'notice', role: 'status'}, notice) : null,
-    form));
+    form);
+  view.append(signInPage);
   keyId.focus();
 }
 

@@ -1,6 +1,6 @@
 // One data stream: details, server-side encryption, shards and their lineage, tags, retention, monitoring.
 import * as api from './api.js';
-import {h, field, errorBox, table, busy, confirmDialog, formatTime} from './ui.js';
+import {h, field, errorBox, table, busy, confirmDialog, formatTime, setText} from './ui.js';
 import {statusBadge, modeLabel, encrypted} from './streams.js';
 
 const DEFAULT_KEY = 'alias/aws/kinesis';
@@ -264,8 +264,8 @@ export async function render(view, params) {
     sseList.replaceChildren(
       detail('Status', encrypted(s) ? 'Enabled' : 'Disabled'),
       detail('KMS key', encrypted(s) && s.KeyId ? h('span', {class: 'mono'}, s.KeyId) : '—'));
-    liveStatus.textContent = TRANSITIONAL.has(s.StreamStatus)
-      ? `The stream is ${s.StreamStatus}; this page refreshes every second until it is ACTIVE.` : '';
+    setText(liveStatus, TRANSITIONAL.has(s.StreamStatus)
+      ? `The stream is ${s.StreamStatus}; this page refreshes every second until it is ACTIVE.` : '');
     editButton.disabled = !active;
     saveRetention.disabled = !active;
     if (document.activeElement !== retentionInput && s.RetentionPeriodHours !== undefined) {
@@ -530,7 +530,7 @@ export async function render(view, params) {
       } catch (err) {
         if (alive) pageErrors.replaceChildren(errorBox(err));
       }
-      await Promise.all([loadShards(), loadTags()]);
+      if (alive) await Promise.all([loadShards(), loadTags()]);
     });
   });
 

@@ -1,6 +1,6 @@
 // The data streams page: every stream with its summary, and the form that creates one.
 import * as api from './api.js';
-import {h, field, errorBox, table, busy} from './ui.js';
+import {h, field, errorBox, table, busy, setText} from './ui.js';
 
 const TRANSITIONAL = new Set(['CREATING', 'DELETING', 'UPDATING']);
 const POLL_MILLIS = 2000;
@@ -59,7 +59,7 @@ export async function render(view) {
 
   const listBox = h('div', {class: 'list'}, h('p', {class: 'loading'}, 'Loading data streams…'));
   const status = h('p', {class: 'status-line', role: 'status'});
-  const createButton = h('button', {type: 'button', 'aria-expanded': 'false'}, 'Create data stream');
+  const createButton = h('button', {type: 'button'}, 'Create data stream');
   const refreshButton = h('button', {type: 'button', class: 'secondary'}, 'Refresh');
   const formBox = h('div');
 
@@ -109,13 +109,15 @@ export async function render(view) {
     list.caption.classList.add('sr-only'); // the page's heading says it already
     listBox.replaceChildren(...(failed.length ? [errorBox(failed[0].error)] : []), list);
     const changing = shown.some((r) => r.summary && TRANSITIONAL.has(r.summary.StreamStatus));
-    status.textContent = `${shown.length} data stream${shown.length === 1 ? '' : 's'}${changing ? ' · refreshing while a stream changes' : ''}`;
+    setText(status, `${shown.length} data stream${shown.length === 1 ? '' : 's'}${changing ? ' · refreshing while a stream changes' : ''}`);
     if (changing) timer = setTimeout(() => { if (alive) load(); }, POLL_MILLIS);
   }
 
+  // The opener hides while its form is open: the form has the page's one "Create" button then.
   function closeForm() {
     formBox.replaceChildren();
-    createButton.setAttribute('aria-expanded', 'false');
+    createButton.hidden = false;
+    createButton.focus();
   }
 
   function openForm() {
@@ -123,7 +125,7 @@ export async function render(view) {
       formBox.querySelector('input').focus();
       return;
     }
-    createButton.setAttribute('aria-expanded', 'true');
+    createButton.hidden = true;
     const name = h('input', {type: 'text', name: 'streamName', required: true, maxlength: 128,
       pattern: '[a-zA-Z0-9_.\\-]+', autocomplete: 'off', spellcheck: 'false'});
     const mode = h('select', {name: 'capacityMode'},
@@ -163,7 +165,6 @@ export async function render(view) {
           if (!alive) return;
           closeForm();
           status.textContent = `Creating data stream ${request.StreamName}…`;
-          createButton.focus();
           return load();
         })
         .catch((err) => {

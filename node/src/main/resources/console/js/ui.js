@@ -114,6 +114,11 @@ export function confirmDialog({title, message, confirmLabel = 'Confirm', typeToC
   });
 }
 
+/** Sets an element's text only when it changes, so a live region does not announce the same words again. */
+export function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 /** epoch millis → 'YYYY-MM-DD HH:MM:SS UTC'; '' for a missing or invalid time. */
 export function formatTime(epochMillis) {
   if (epochMillis === null || epochMillis === undefined || epochMillis === '') return '';

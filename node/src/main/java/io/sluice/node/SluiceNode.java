@@ -34,6 +34,9 @@ import io.sluice.node.runtime.JournalCleanup;
 import io.sluice.node.table.TableCatalog;
 import io.sluice.node.table.TableEntity;
 import io.sluice.node.api.NodeAdmin;
+import io.sluice.node.api.StreamTraffic;
+import io.sluice.node.traffic.NodeTraffic;
+import io.sluice.node.traffic.TrafficCounters;
 import io.sluice.node.api.Operations;
 import io.sluice.node.stream.StreamDirectory;
 import io.sluice.node.stream.StreamCrypto;
@@ -256,6 +259,7 @@ public final class SluiceNode {
             StreamCrypto crypto = new StreamCrypto(keyRing, dataKeys, system, settings.askTimeout(), authorizer, settings.accountId());
             ShardReader reader = ShardReader.cassandra(system, settings.askTimeout(), settings.maxScanEvents());
             StreamDirectory streams = new StreamDirectory(system, settings);
+            TrafficCounters traffic = new TrafficCounters();
             org.apache.pekko.actor.Address self = cluster.selfMember().address();
             NodeAdmin admin = new NodeAdmin(settings.region(), settings.accountId(),
                     self.getHost().orElse("local") + ":" + self.getPort().orElse(0), new ClusterView(system), () -> {
@@ -264,14 +268,20 @@ public final class SluiceNode {
                 stats.put("node", system.address().toString());
                 stats.put("kmsGenerateDataKeyCallsForStreams", calls[0]);
                 stats.put("kmsDecryptCallsForStreams", calls[1]);
+                // what the traffic counters hold: streams and shards with traffic in the last hour
+                stats.put("trafficCounters", Map.of("streams", traffic.streamCount(), "shards", traffic.shardCount()));
                 stats.putAll(timings.snapshot());
                 return stats;
             });
+            ctx.spawn(Behaviors.supervise(NodeTraffic.create(traffic, clock,
+                            system.settings().config().getDuration("sluice.traffic.sweep-interval")))
+                    .onFailure(SupervisorStrategy.restart()), "traffic");
+            StreamTraffic streamTraffic = new StreamTraffic(system, settings, clock, streams);
             Operations operations = new Operations(authorizer, List.of(
-                    new KinesisStreams(system, settings, clock, streams, keyRing).operations(),
+                    new KinesisStreams(system, settings, clock, streams, keyRing, streamTraffic::forget).operations(),
                     new KinesisConsumers(system, settings, clock, streams).operations(),
-                    new KinesisRecords(system, settings, clock, streams, batcher, reader, credentials.iteratorSecret(), crypto)
-                            .operations(),
+                    new KinesisRecords(system, settings, clock, streams, batcher, reader, credentials.iteratorSecret(), crypto,
+                            traffic).operations(),
                     new KinesisFanOut(system, settings, clock, streams, reader, crypto,
                             KinesisFanOut.Limits.from(system.settings().config())).operations(),
                     new KmsService(system, settings, keyRing).operations(),
@@ -279,7 +289,8 @@ public final class SluiceNode {
                     new StsService(settings, identities).operations(),
                     new DynamoDbService(system, settings.region(), settings.accountId(), settings.askTimeout(),
                             dynamodb.getInt("table-limit"), clock).operations(),
-                    admin.operations()));
+                    admin.operations(),
+                    streamTraffic.operations()));
             String bootstrap = system.settings().config().getString("sluice.iam.bootstrap-file");
             CompletionStage<?> identitiesReady = bootstrap.isEmpty() ? CompletableFuture.completedFuture(null)
                     : IamBootstrap.apply(system, settings, rootKey, java.nio.file.Path.of(bootstrap), clock)

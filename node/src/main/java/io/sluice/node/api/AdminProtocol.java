@@ -2,30 +2,42 @@ package io.sluice.node.api;
 
 import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;
+import io.sluice.protocol.admin.Admin.DescribeClusterRequest;
+import io.sluice.protocol.admin.Admin.GetNodeStatsRequest;
+import io.sluice.protocol.admin.Admin.GetStreamTrafficRequest;
 import io.sluice.protocol.codec.WireFormat;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.Query;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
- * The node's operator API: {@code GET /admin/stats} and {@code GET /admin/cluster}, SigV4-signed for
- * service {@code sluice} and run through the table as {@code sluice:GetNodeStats} and
- * {@code sluice:DescribeCluster}; answered in plain JSON. Errors have the AWS JSON shape; a refused
- * signature or permission is 403, as AWS's REST services answer it (the JSON 1.1 services, Kinesis
- * and KMS, answer the same errors with the catalogue's 400).
+ * The node's operator API: {@code GET /admin/stats}, {@code GET /admin/cluster} and
+ * {@code GET /admin/traffic?stream=NAME}, SigV4-signed for service {@code sluice} and run through
+ * the table as {@code sluice:GetNodeStats}, {@code sluice:DescribeCluster} and
+ * {@code sluice:GetStreamTraffic}; the request is made from the query parameters, the answer is
+ * plain JSON. Errors have the AWS JSON shape; a refused signature or permission is 403, as AWS's REST
+ * services answer it (the JSON 1.1 services, Kinesis and KMS, answer the same errors with the
+ * catalogue's 400).
  */
 final class AdminProtocol implements WireProtocol {
     static final String PATH_PREFIX = "/admin/";
-    private static final Map<String, String> OPERATIONS = Map.of(
-            "/admin/stats", "GetNodeStats",
-            "/admin/cluster", "DescribeCluster");
+
+    /** One endpoint: the operation it runs and how its request is read from the URI's query. */
+    private record Endpoint(String operation, Function<Query, Object> request) {}
+
+    private static final Map<String, Endpoint> ENDPOINTS = Map.of(
+            "/admin/stats", new Endpoint("GetNodeStats", q -> new GetNodeStatsRequest()),
+            "/admin/cluster", new Endpoint("DescribeCluster", q -> new DescribeClusterRequest()),
+            "/admin/traffic", new Endpoint("GetStreamTraffic", q -> new GetStreamTrafficRequest(q.get("stream").orElse(null))));
     private static final Set<AwsError> REFUSALS = EnumSet.of(AwsError.MissingAuthenticationTokenException,
             AwsError.IncompleteSignatureException, AwsError.InvalidSignatureException,
             AwsError.UnrecognizedClientException, AwsError.AccessDeniedException);
@@ -38,19 +50,26 @@ final class AdminProtocol implements WireProtocol {
 
     @Override
     public boolean accepts(String method, String path) {
-        return method.equals("GET") && OPERATIONS.containsKey(path);
+        return method.equals("GET") && ENDPOINTS.containsKey(path);
     }
 
     @Override
     public Operation<?> operation(HttpRequest request, byte[] body) {
-        String name = OPERATIONS.get(request.getUri().path());
-        return (name == null ? java.util.Optional.<Operation<?>>empty() : operations.find(Service.SLUICE, name))
+        Endpoint endpoint = ENDPOINTS.get(request.getUri().path());
+        return (endpoint == null ? java.util.Optional.<Operation<?>>empty() : operations.find(Service.SLUICE, endpoint.operation()))
                 .orElseThrow(this::notServed);
     }
 
     @Override
     public Object input(HttpRequest request, byte[] body, Operation<?> operation) {
-        return WireFormat.JSON.read(body, operation.requestType());
+        Query query;
+        try {
+            query = request.getUri().query();
+        } catch (RuntimeException malformed) {
+            // a percent sign not followed by two hex digits: Pekko parses the query only when asked
+            throw AwsError.ValidationException.exception("The query string is not well-formed.");
+        }
+        return ENDPOINTS.get(request.getUri().path()).request().apply(query);
     }
 
     @Override
@@ -70,6 +89,6 @@ final class AdminProtocol implements WireProtocol {
 
     @Override
     public ApiException notServed() {
-        return AwsError.UnknownOperationException.exception("Sluice serves GET /admin/stats and GET /admin/cluster.");
+        return AwsError.UnknownOperationException.exception("Sluice serves GET /admin/stats, GET /admin/cluster and GET /admin/traffic.");
     }
 }

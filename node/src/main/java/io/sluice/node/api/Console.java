@@ -243,8 +243,9 @@ final class Console {
         Optional<byte[]> bytes = assets.computeIfAbsent(name, Console::load);
         if (bytes.isEmpty()) return notFound();
         ContentType type = TYPES.get(name.substring(name.lastIndexOf('.') + 1));
-        return secured(HttpResponse.create().withEntity(HttpEntities.create(type, bytes.get())))
-                .addHeader(RawHeader.create("Cache-Control", "no-cache"));
+        // revalidated on every load, so a node's new version is picked up at once
+        return secured(HttpResponse.create().withEntity(HttpEntities.create(type, bytes.get()))
+                .addHeader(RawHeader.create("Cache-Control", "no-cache")));
     }
 
     private static Optional<byte[]> load(String name) {

@@ -11,6 +11,7 @@ import io.sluice.node.stream.StreamCrypto;
 import io.sluice.node.stream.StreamDirectory;
 import io.sluice.node.stream.StreamEntity;
 import io.sluice.node.stream.StreamEntity.StreamInfo;
+import io.sluice.node.traffic.TrafficCounters;
 import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.Validation;
@@ -41,6 +42,7 @@ import static io.sluice.node.api.Service.KINESIS;
  * Kinesis records: PutRecord and PutRecords (route by hash key, seal for encrypted streams, group
  * commit through the {@link AppendBatcher}), GetShardIterator and GetRecords (through the node's
  * {@link ShardReader}, opened for the caller). Stream administration is {@link KinesisStreams}.
+ * Acknowledged puts and answered reads are counted in the node's {@link TrafficCounters}.
  */
 public final class KinesisRecords {
     private final ActorSystem<?> system;
@@ -52,10 +54,11 @@ public final class KinesisRecords {
     private final ActorRef<AppendBatcher.Command> batcher;
     private final byte[] iteratorSecret;
     private final StreamCrypto crypto;
+    private final TrafficCounters traffic;
 
     public KinesisRecords(ActorSystem<?> system, NodeSettings settings, Clock clock, StreamDirectory streams,
                           ActorRef<AppendBatcher.Command> batcher, ShardReader reader, byte[] iteratorSecret,
-                          StreamCrypto crypto) {
+                          StreamCrypto crypto, TrafficCounters traffic) {
         this.system = system;
         this.sharding = ClusterSharding.get(system);
         this.settings = settings;
@@ -65,6 +68,7 @@ public final class KinesisRecords {
         this.batcher = batcher;
         this.iteratorSecret = iteratorSecret.clone();
         this.crypto = crypto;
+        this.traffic = traffic;
     }
 
     public List<Operation<?>> operations() {
@@ -99,9 +103,13 @@ public final class KinesisRecords {
         StreamEntity.ShardRange shard = streams.route(info, key);
         return sealed(info, caller, List.of(ShardEntity.StoredRecord.plain(r.partitionKey(), r.data())), List.of(shard))
                 .thenCompose(sealed -> append(info, shard, sealed.records(), sealed.dataKeys()))
-                .thenApply(landed -> new PutRecordResponse(shard.shardId(),
-                        new SequenceNumber(shard.index(), landed.eventSeqNr(), landed.firstIndex()).toString(),
-                        encryptionType(info)))
+                .thenApply(landed -> {
+                    traffic.incoming(info.name(), info.createdAtMillis(), shard.index(), 1,
+                            KinesisLimits.recordBytes(r.data(), r.partitionKey()), clock.millis());
+                    return new PutRecordResponse(shard.shardId(),
+                            new SequenceNumber(shard.index(), landed.eventSeqNr(), landed.firstIndex()).toString(),
+                            encryptionType(info));
+                })
                 .exceptionallyCompose(failure -> closed(failure)
                         ? rerouted(info, shard, attempt).thenCompose(fresh -> putRecord(caller, r, key, fresh, attempt + 1))
                         : CompletableFuture.failedStage(failure));
@@ -201,16 +209,22 @@ public final class KinesisRecords {
                     records.add(sealed.records().get(p));
                 }
                 writes.add(append(info, shard, records, sealed.dataKeys()).handle((landed, failure) -> {
+                    long bytes = 0;
                     for (int k = 0; k < positions.size(); k++) {
                         int i = entries.get(positions.get(k));
                         if (failure == null) {
                             results[i] = new PutRecordsResultEntry(new SequenceNumber(shard.index(),
                                     landed.eventSeqNr(), landed.firstIndex() + k).toString(), shard.shardId(), null, null);
+                            PutRecordsRequestEntry e = r.records().get(i);
+                            bytes += KinesisLimits.recordBytes(e.data(), e.partitionKey());
                         } else if (closed(failure)) {
                             again.add(i);
                         } else {
                             results[i] = failedEntry(failure);
                         }
+                    }
+                    if (failure == null) {
+                        traffic.incoming(info.name(), info.createdAtMillis(), shard.index(), positions.size(), bytes, clock.millis());
                     }
                     return (Void) null;
                 }).toCompletableFuture());
@@ -357,8 +371,10 @@ public final class KinesisRecords {
             next = new SequenceNumber(shard.index(), Math.max(read.nextEventSeqNr(), 1), read.nextIndex());
         }
         if (!children.isEmpty()) {
+            traffic.read(it.streamName(), it.streamCreatedAt(), shard.index(), records.size(), 0, now);
             return new GetRecordsResponse(records, null, 0L, children);
         }
+        traffic.read(it.streamName(), it.streamCreatedAt(), shard.index(), records.size(), behind, now);
         return new GetRecordsResponse(records, it.at(next, now).encode(iteratorSecret), behind, null);
     }
 

@@ -47,14 +47,18 @@ public final class KinesisStreams {
     private final Clock clock;
     private final StreamDirectory streams;
     private final KeyRing keys;
+    private final java.util.function.Consumer<String> deleted;
 
-    public KinesisStreams(ActorSystem<?> system, NodeSettings settings, Clock clock, StreamDirectory streams, KeyRing keys) {
+    /** @param deleted told the name of a stream whose deletion was accepted (its traffic counters go) */
+    public KinesisStreams(ActorSystem<?> system, NodeSettings settings, Clock clock, StreamDirectory streams, KeyRing keys,
+                          java.util.function.Consumer<String> deleted) {
         this.system = system;
         this.sharding = ClusterSharding.get(system);
         this.settings = settings;
         this.clock = clock;
         this.streams = streams;
         this.keys = keys;
+        this.deleted = deleted;
     }
 
     public List<Operation<?>> operations() {
@@ -63,7 +67,11 @@ public final class KinesisStreams {
                         (c, r) -> r.streamName() == null ? "*" : settings.streamArn(r.streamName()), this::createStream),
                 Operation.of(KINESIS, "DeleteStream", DeleteStreamRequest.class, this::resource,
                         (c, r, arn) -> this.<Done>change(streams.nameOf(r), replyTo -> new StreamEntity.Delete(
-                                Boolean.TRUE.equals(r.enforceConsumerDeletion()), replyTo))),
+                                Boolean.TRUE.equals(r.enforceConsumerDeletion()), replyTo))
+                                .thenApply(done -> {
+                                    deleted.accept(streams.nameOf(r));
+                                    return done;
+                                })),
                 Operation.of(KINESIS, "DescribeStream", DescribeStreamRequest.class, this::resource, this::describeStream),
                 Operation.of(KINESIS, "DescribeStreamSummary", DescribeStreamSummaryRequest.class, this::resource,
                         this::describeStreamSummary),

@@ -171,6 +171,33 @@ class ServedOperationsTest {
         assertTrue(report.isEmpty(), service + ":" + report);
     }
 
+    /**
+     * Sluice's own operator API (service {@code sluice}, {@code GET /admin/...}): exactly these
+     * operations, each answered signed by root (GetStreamTraffic of a stream that does not exist with
+     * Kinesis's not-found), any other path under {@code /admin/} refused as unknown.
+     */
+    static final Map<String, String> OPERATOR_API = Map.of(
+            "/admin/stats", "GetNodeStats",
+            "/admin/cluster", "DescribeCluster",
+            "/admin/traffic?stream=not-a-stream", "GetStreamTraffic");
+
+    @org.junit.jupiter.api.Test
+    void theOperatorApiServesItsEndpointsAndNothingElse() throws Exception {
+        SignedHttp signed = http.forService("sluice");
+        for (Map.Entry<String, String> e : OPERATOR_API.entrySet()) {
+            HttpResponse<byte[]> r = signed.get(e.getKey());
+            String text = new String(r.body(), StandardCharsets.UTF_8);
+            String type = r.headers().firstValue("x-amzn-ErrorType").orElse("");
+            assertTrue(r.statusCode() == 200 || (r.statusCode() == 400 && type.equals("ResourceNotFoundException")),
+                    e.getValue() + " at " + e.getKey() + " -> " + r.statusCode() + " " + text);
+        }
+        for (String path : List.of("/admin/", "/admin/metrics", "/admin/traffic/foo", "/admin/stats/")) {
+            HttpResponse<byte[]> r = signed.get(path);
+            assertEquals(400, r.statusCode(), path);
+            assertEquals("UnknownOperationException", json.readTree(r.body()).path("__type").asText(), path);
+        }
+    }
+
     /** AWS JSON: {@code POST /} with {@code X-Amz-Target: <prefix>.<Operation>} and {@code {}}. */
     static Outcome json(SignedHttp signed, Model model, String operation) throws Exception {
         HttpResponse<byte[]> r = signed.post(model.targetPrefix() + "." + operation, "application/x-amz-json-" + model.jsonVersion(),

@@ -57,12 +57,18 @@ final class SignedHttp {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
     }
 
-    /** A GET without a body, signed over host and x-amz-date as {@code curl --aws-sigv4} signs one: the node's /admin endpoints. */
-    HttpResponse<byte[]> get(String path) throws Exception {
+    /**
+     * A GET without a body, signed over host and x-amz-date as {@code curl --aws-sigv4} signs one: the
+     * node's /admin endpoints. {@code target} is the path and, after a {@code ?}, the query as sent.
+     */
+    HttpResponse<byte[]> get(String target) throws Exception {
+        int q = target.indexOf('?');
+        String path = q < 0 ? target : target.substring(0, q);
+        String query = q < 0 ? "" : target.substring(q + 1);
         List<Map.Entry<String, String>> headers = List.of(
                 new AbstractMap.SimpleImmutableEntry<>("Host", endpoint.getHost() + ":" + endpoint.getPort()));
-        HttpRequest.Builder b = HttpRequest.newBuilder(endpoint.resolve(path)).GET();
-        SigV4.sign(new SigV4.HttpRequestParts("GET", path, "", headers, new byte[0]), accessKeyId, secret, "us-east-1",
+        HttpRequest.Builder b = HttpRequest.newBuilder(endpoint.resolve(target)).GET();
+        SigV4.sign(new SigV4.HttpRequestParts("GET", path, query, headers, new byte[0]), accessKeyId, secret, "us-east-1",
                 service, Instant.now()).forEach(h -> b.header(h.getKey(), h.getValue()));
         return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
     }

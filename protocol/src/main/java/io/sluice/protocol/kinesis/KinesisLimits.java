@@ -1,6 +1,5 @@
 package io.sluice.protocol.kinesis;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -36,7 +35,29 @@ public final class KinesisLimits {
      * plus its partition key in UTF-8 bytes (a key of 256 'é' is 512 bytes, not 256 chars).
      */
     public static long recordBytes(byte[] data, String partitionKey) {
-        return (data == null ? 0 : data.length)
-                + (partitionKey == null ? 0 : partitionKey.getBytes(StandardCharsets.UTF_8).length);
+        return (data == null ? 0 : data.length) + (partitionKey == null ? 0 : utf8Length(partitionKey));
+    }
+
+    /**
+     * The length of {@code s} in UTF-8, as {@code s.getBytes(UTF_8).length} (an unpaired surrogate
+     * is one byte, the '?' that encoding puts in its place), without encoding it: the put path
+     * counts every record's partition key and allocates nothing for it.
+     */
+    public static int utf8Length(String s) {
+        int n = 0;
+        for (int i = 0, len = s.length(); i < len; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n += 1;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else {
+                n += Character.isSurrogate(c) ? 1 : 3;
+            }
+        }
+        return n;
     }
 }

@@ -313,8 +313,11 @@ class ConsoleWalkthroughTest {
         browser.signIn(page, node.accessKeyId, node.secretKey);
         openStream(page);
         Locator monitoring = section(page, "Monitoring");
-        monitoring.scrollIntoViewIfNeeded();
-        assertThat(monitoring.locator("svg").first()).isVisible();
+        // the three records the CLI put, counted by the node and drawn (and told to screen readers) by the chart
+        Locator incoming = monitoring.locator("[data-metric=incomingRecords] svg[role=img]");
+        assertThat(incoming).hasAttribute("aria-label", java.util.regex.Pattern.compile(
+                "^Incoming records per minute, .*\\. Total 3 over the last 60 minutes"));
+        monitoring.evaluate("el => el.scrollIntoView({block: 'start'})");
         screenshot(page, "traffic");
         browser.assertPageClean(page, "the stream's monitoring");
     }

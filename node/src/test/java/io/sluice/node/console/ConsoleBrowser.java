@@ -159,6 +159,11 @@ final class ConsoleBrowser implements AutoCloseable {
         }
     }
 
+    /** The problems recorded since the last check, kept. */
+    List<String> problemsSoFar() {
+        return List.copyOf(problems);
+    }
+
     /** The problems recorded so far, forgotten: for steps whose errors are expected (a page of another origin refused). */
     List<String> takeProblems() {
         List<String> seen = List.copyOf(problems);

@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.function.Function;
 
 import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -135,6 +137,33 @@ class ConsolePagesTest {
         assertThat(page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign out"))).isVisible();
         assertThat(page.getByRole(AriaRole.HEADING, new Page.GetByRoleOptions().setName("Data streams").setLevel(1))).isVisible();
         browser.assertPageClean(page, "after signing in from the keyboard");
+    }
+
+    /** The checks every page passes can fail: what a broken page does is seen and told. */
+    @Test
+    void theBrowserChecksSeeWhatABrokenPageDoes() {
+        Page page = browser.newPage();
+        page.navigate(browser.console().toString());
+        assertThat(page.getByLabel("Access key ID")).isVisible();
+        browser.assertPageClean(page, "the sign-in page");
+        page.evaluate("() => { const s = document.createElement('script'); s.textContent = 'window.ran = true';"
+                + " document.body.append(s);"
+                + " setTimeout(() => { throw new Error('thrown by the test'); });"
+                + " import('/console/js/no-such-module.js').catch(e => console.warn('expected', e)); }");
+        String module = browser.console() + "js/no-such-module.js";
+        page.waitForCondition(() -> {
+            String seen = String.join("\n", browser.problemsSoFar());
+            return seen.contains("Content Security Policy") && seen.contains("thrown by the test")
+                    && seen.contains("asset answered 404: GET " + module) && seen.contains("request failed: GET " + module);
+        });
+        String all = String.join("\n", browser.takeProblems());
+        assertTrue(all.contains("Content Security Policy"), "the inline script's CSP violation: " + all);
+        assertTrue(all.contains("uncaught exception: ") && all.contains("thrown by the test"), all);
+        assertEquals(null, page.evaluate("() => window.ran"), "an inline script ran despite the policy");
+
+        page.evaluate("() => document.getElementById('view').append('undefined')");
+        AssertionError stray = assertThrows(AssertionError.class, () -> browser.assertPageClean(page, "a page showing undefined"));
+        assertTrue(stray.getMessage().contains("the page shows \"undefined\""), stray.getMessage());
     }
 
     static boolean isFocused(Locator l) {

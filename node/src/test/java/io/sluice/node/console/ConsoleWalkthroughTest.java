@@ -306,6 +306,7 @@ class ConsoleWalkthroughTest {
         assertThat(alert).containsText("KMSAccessDeniedException");
         assertThat(alert).containsText("User " + USER + " is not authorized to decrypt records in stream 000000000000:" + STREAM + ":");
         assertThat(page.getByRole(AriaRole.TABLE, named("Records")).getByRole(AriaRole.CELL, namedIn("c"))).hasCount(0);
+        screenshot(page, "viewer-denied");
         browser.assertPageClean(page, "the data viewer of a user without kms:Decrypt");
 
         // 7. the stream's traffic (root's puts and reads) on its page

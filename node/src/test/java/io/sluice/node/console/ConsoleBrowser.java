@@ -59,6 +59,10 @@ final class ConsoleBrowser implements AutoCloseable {
     private final List<Request> requests = new ArrayList<>();
 
     ConsoleBrowser(URI node) {
+        if (!Files.isExecutable(Path.of(CHROMIUM))) {
+            fail("The console's browser tests need Debian's Chromium at " + CHROMIUM
+                    + ": apt-get install chromium (.ci/run does). Playwright is not allowed to download a browser.");
+        }
         this.node = node;
         this.playwright = Playwright.create(new Playwright.CreateOptions()
                 .setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));

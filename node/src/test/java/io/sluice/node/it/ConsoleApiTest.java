@@ -114,6 +114,15 @@ class ConsoleApiTest {
                 HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(200, stats.statusCode(), text(stats));
         assertTrue(json.readTree(stats.body()).has("node"), text(stats));
+        // the query string goes through to the operator API: the traffic charts' call
+        HttpResponse<byte[]> traffic = http.send(HttpRequest.newBuilder(
+                        node.endpoint().resolve("/console/api/admin/traffic?stream=console-api"))
+                .header("Cookie", root.cookie()).header("X-Sluice-Csrf", root.csrf()).GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, traffic.statusCode(), text(traffic));
+        JsonNode counts = json.readTree(traffic.body());
+        assertEquals("console-api", counts.get("streamName").asText());
+        assertEquals(60, counts.at("/total/incomingRecords").size(), text(traffic));
     }
 
     @Test

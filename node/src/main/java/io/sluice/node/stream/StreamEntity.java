@@ -1031,8 +1031,10 @@ public final class StreamEntity
             return;
         }
         if (status.equals("UPDATING")) {
-            // an update needs nobody else's agreement; front ends see it within their cache period
-            context.getSelf().tell(new Settle(status));
+            // an update needs nobody else's agreement; front ends see it within their cache period. It
+            // settles after update-delay, as AWS's take a few seconds (after a restart: that long again)
+            if (settings.updateDelay().isZero()) context.getSelf().tell(new Settle(status));
+            else context.scheduleOnce(settings.updateDelay(), context.getSelf(), new Settle(status));
             return;
         }
         if (status.equals("CREATING") || status.equals("DELETING")) {

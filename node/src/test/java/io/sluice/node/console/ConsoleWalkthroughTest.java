@@ -46,7 +46,8 @@ class ConsoleWalkthroughTest {
 
     @BeforeAll
     static void start() throws Exception {
-        node = new TestNode(new MutableClock(), "").start();
+        // AWS keeps a stream UPDATING for seconds after StartStreamEncryption: so does this node, for the page to show it
+        node = new TestNode(new MutableClock(), "sluice.stream.update-delay = 2s").start();
         browser = new ConsoleBrowser(node.endpoint());
     }
 
@@ -175,6 +176,7 @@ class ConsoleWalkthroughTest {
         }
         assertEquals(said, shown, "the statuses shown are those DescribeStreamSummary answered");
         assertEquals("ACTIVE", shown.get(shown.size() - 1));
+        assertTrue(shown.contains("UPDATING"), "the page showed the stream UPDATING until it was ACTIVE: " + shown);
         System.out.println("ConsoleWalkthroughTest: after Save changes (" + value + ") the page showed " + shown);
     }
 

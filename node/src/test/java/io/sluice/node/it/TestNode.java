@@ -52,7 +52,9 @@ public final class TestNode implements AutoCloseable {
                         // tests talk to the node at once; WarmupTest turns the warm-up on
                         "sluice.warmup.duration", "0s",
                         // and see a deleted stream gone within seconds (no test writes while it deletes)
-                        "sluice.stream.delete-drain", "1s"))));
+                        "sluice.stream.delete-drain", "1s")))
+                // and an encryption or mode update settle at once (the console's walk-through waits for it)
+                .withFallback(ConfigFactory.parseString("sluice.stream.update-delay = 0s")));
         running = SluiceNode.start(config, clock);
         return this;
     }

@@ -27,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class StreamEntityConsumersTest {
     private static final Config CONFIG = TestConfigs.entityTests("""
             sluice.stream.delete-drain = 0s
+            sluice.stream.update-delay = 0s
             sluice.ask-timeout = 300ms
             sluice.stream.consumers { max-per-stream = 3, max-creating = 2, activation-delay = 100ms, deletion-delay = 100ms }
             """);
@@ -145,6 +146,7 @@ class StreamEntityConsumersTest {
         // consumers that stay CREATING and DELETING for the whole test: the counts do not depend on timing
         activeStream("limits", TestConfigs.entityTests("""
                 sluice.stream.delete-drain = 0s
+                sluice.stream.update-delay = 0s
                 sluice.stream.consumers { max-per-stream = 3, max-creating = 2, activation-delay = 1h, deletion-delay = 1h }
                 """), new MutableClock());
         Consumers.Consumer a = registered("a");

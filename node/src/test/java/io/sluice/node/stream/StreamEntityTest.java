@@ -29,6 +29,7 @@ class StreamEntityTest {
     // and a short pause before asking it again
     private static final Config CONFIG = TestConfigs.entityTests("""
             sluice.stream.delete-drain = 0s
+            sluice.stream.update-delay = 0s
             sluice.ask-timeout = 300ms
             sluice.stream.catalogue-retry { min-backoff = 50ms, max-backoff = 200ms }
             """);
@@ -275,7 +276,7 @@ class StreamEntityTest {
     void resumesDeletingItsShardsWhenRecordingThePurgeFails() throws Exception {
         // a failed purge is tried again after ask-timeout
         stream = streamNamed("refused", TestConfigs.settings(TestConfigs.entityTests(
-                "sluice.stream.delete-drain = 0s\nsluice.ask-timeout = 1s")));
+                "sluice.stream.delete-drain = 0s\nsluice.stream.update-delay = 0s\nsluice.ask-timeout = 1s")));
         create(1);
         catalogueAcknowledges();
         stream.<StatusReply<Done>>runCommand(StreamEntity.Delete::new);

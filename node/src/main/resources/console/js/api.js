@@ -137,6 +137,30 @@ export async function iam(action, params) {
   return result ? xmlToValue(result) : {};
 }
 
+/** Every item of a paginated KMS list (ListKeys, ListAliases): kmsList('ListKeys', 'Keys'), following NextMarker. */
+export async function kmsList(operation, member) {
+  const items = [];
+  let request = {};
+  for (;;) {
+    const page = await kms(operation, request);
+    items.push(...(page[member] || []));
+    if (!page.Truncated || !page.NextMarker) return items;
+    request = { Marker: page.NextMarker };
+  }
+}
+
+/** Every item of a paginated IAM list (Marker / IsTruncated): iamList('ListUsers', {}, 'Users'). */
+export async function iamList(action, params, member) {
+  const items = [];
+  let request = { ...params };
+  for (;;) {
+    const page = await iam(action, request);
+    items.push(...asList(page[member]));
+    if (String(page.IsTruncated) !== 'true' || !page.Marker) return items;
+    request = { ...params, Marker: page.Marker };
+  }
+}
+
 /** A list from an IAM answer, whatever shape the XML gave it: '' or undefined → [], one object → [object]. */
 export function asList(value) {
   if (value === undefined || value === null || value === '') return [];

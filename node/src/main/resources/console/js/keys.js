@@ -1,38 +1,11 @@
 // The KMS keys page: every key with its aliases, state, rotation and dates, and what may be done to it.
 // AWS managed keys (aws/kinesis) are listed too, without the actions AWS refuses on them.
 import * as api from './api.js';
-import {h, field, errorBox, table, busy, formatTime, uid} from './ui.js';
+import {h, field, errorBox, table, busy, formatTime, uid, mapLimited, listPage} from './ui.js';
 
 const DESCRIBE_PARALLELISM = 6;
 const MIN_WINDOW_DAYS = 7;
 const MAX_WINDOW_DAYS = 30;
-
-/** Every item of a paginated KMS list (ListKeys, ListAliases), following NextMarker while Truncated. */
-async function listAll(operation, member) {
-  const items = [];
-  let request = {};
-  for (;;) {
-    const page = await api.kms(operation, request);
-    items.push(...(page[member] || []));
-    if (!page.Truncated || !page.NextMarker) return items;
-    request = {Marker: page.NextMarker};
-  }
-}
-
-/** Runs fn over items, at most `width` at a time, keeping the order of the results. */
-async function mapLimited(items, width, fn) {
-  const results = new Array(items.length);
-  let next = 0;
-  async function worker() {
-    while (next < items.length) {
-      const i = next;
-      next += 1;
-      results[i] = await fn(items[i]);
-    }
-  }
-  await Promise.all(Array.from({length: Math.min(width, items.length)}, worker));
-  return results;
-}
 
 /** A KMS time (epoch seconds) as the console shows times. */
 function kmsTime(seconds) {
@@ -61,7 +34,7 @@ function keyName(row) {
 
 /** Everything the table shows about each key: ListKeys, ListAliases, then DescribeKey and rotation per key. */
 async function loadKeys() {
-  const [keys, aliases] = await Promise.all([listAll('ListKeys', 'Keys'), listAll('ListAliases', 'Aliases')]);
+  const [keys, aliases] = await Promise.all([api.kmsList('ListKeys', 'Keys'), api.kmsList('ListAliases', 'Aliases')]);
   const aliasesOf = new Map();
   for (const alias of aliases) {
     if (!alias.TargetKeyId) continue; // AWS lists predefined aliases of keys not created yet
@@ -147,22 +120,10 @@ export async function render(view) {
   let alive = true;
   let focusAfter = null; // {keyId, label}: the button to focus once the table is drawn again
 
-  const createButton = h('button', {type: 'button'}, 'Create key');
-  const refreshButton = h('button', {type: 'button', class: 'secondary'}, 'Refresh');
-  const toolbar = h('div', {class: 'toolbar'}, createButton, refreshButton);
-  const formBox = h('div');
-  const errors = h('div', {class: 'errors'});
-  const status = h('p', {class: 'status-line', role: 'status'});
-  const listBox = h('div', {class: 'list'}, h('p', {class: 'loading'}, 'Loading KMS keys…'));
-
-  view.append(
-    h('div', {class: 'page-head'},
-      h('h1', null, 'KMS keys'),
-      toolbar),
-    h('p', {class: 'lead'}, 'Symmetric encryption keys for server-side encryption of data streams. ',
-      'AWS managed keys such as aws/kinesis are created on first use and managed by the service.'),
-    formBox,
-    h('section', {class: 'panel', 'aria-label': 'KMS keys'}, errors, status, listBox));
+  const {createButton, refreshButton, toolbar, formBox, errors, status, listBox} = listPage(view, {
+    title: 'KMS keys', createLabel: 'Create key', loadingText: 'Loading KMS keys…',
+    lead: ['Symmetric encryption keys for server-side encryption of data streams. ',
+      'AWS managed keys such as aws/kinesis are created on first use and managed by the service.']});
 
   function say(text) {
     status.textContent = text;

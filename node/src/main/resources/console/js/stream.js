@@ -34,23 +34,12 @@ async function listTags(name) {
   }
 }
 
-async function listAllKms(operation, member) {
-  const items = [];
-  let request = {};
-  for (;;) {
-    const page = await api.kms(operation, request);
-    items.push(...(page[member] || []));
-    if (!page.Truncated || !page.NextMarker) return items;
-    request = {Marker: page.NextMarker};
-  }
-}
-
 /**
  * The customer keys a stream may be encrypted with, as select options: one per key, by its first alias
  * (value alias/NAME) or by key ID. Keys behind an alias/aws/... alias are AWS managed and left out.
  */
 async function customerKeyOptions() {
-  const [keys, aliases] = await Promise.all([listAllKms('ListKeys', 'Keys'), listAllKms('ListAliases', 'Aliases')]);
+  const [keys, aliases] = await Promise.all([api.kmsList('ListKeys', 'Keys'), api.kmsList('ListAliases', 'Aliases')]);
   const aliasesOf = new Map();
   for (const alias of aliases) {
     if (!alias.TargetKeyId) continue;

@@ -1,6 +1,6 @@
 // The data streams page: every stream with its summary, and the form that creates one.
 import * as api from './api.js';
-import {h, field, errorBox, table, busy, setText} from './ui.js';
+import {h, field, errorBox, table, busy, setText, mapLimited} from './ui.js';
 
 const TRANSITIONAL = new Set(['CREATING', 'DELETING', 'UPDATING']);
 const POLL_MILLIS = 2000;
@@ -18,21 +18,6 @@ export async function listStreamNames() {
     else if (names.length) request = {ExclusiveStartStreamName: names[names.length - 1]};
     else return names;
   }
-}
-
-/** Runs fn over items, at most `width` at a time, keeping the order of the results. */
-async function mapLimited(items, width, fn) {
-  const results = new Array(items.length);
-  let next = 0;
-  async function worker() {
-    while (next < items.length) {
-      const i = next;
-      next += 1;
-      results[i] = await fn(items[i]);
-    }
-  }
-  await Promise.all(Array.from({length: Math.min(width, items.length)}, worker));
-  return results;
 }
 
 export function statusBadge(status) {

@@ -170,3 +170,38 @@ export async function busy(button, promiseFn) {
     button.removeAttribute('aria-busy');
   }
 }
+
+/** Runs fn over items, at most `width` at a time, keeping the order of the results. */
+export async function mapLimited(items, width, fn) {
+  const results = new Array(items.length);
+  let next = 0;
+  async function worker() {
+    while (next < items.length) {
+      const i = next;
+      next += 1;
+      results[i] = await fn(items[i]);
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(width, items.length)}, worker));
+  return results;
+}
+
+/**
+ * The frame of a list page (KMS keys, IAM users): its heading with a create and a refresh button, a
+ * lead paragraph, a box for the create form, and a panel with errors, a status line and the list.
+ */
+export function listPage(view, {title, lead, createLabel, loadingText}) {
+  const createButton = h('button', {type: 'button'}, createLabel);
+  const refreshButton = h('button', {type: 'button', class: 'secondary'}, 'Refresh');
+  const toolbar = h('div', {class: 'toolbar'}, createButton, refreshButton);
+  const formBox = h('div');
+  const errors = h('div', {class: 'errors'});
+  const status = h('p', {class: 'status-line', role: 'status'});
+  const listBox = h('div', {class: 'list'}, h('p', {class: 'loading'}, loadingText));
+  view.append(
+    h('div', {class: 'page-head'}, h('h1', null, title), toolbar),
+    h('p', {class: 'lead'}, ...[].concat(lead)),
+    formBox,
+    h('section', {class: 'panel', 'aria-label': title}, errors, status, listBox));
+  return {createButton, refreshButton, toolbar, formBox, errors, status, listBox};
+}

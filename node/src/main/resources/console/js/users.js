@@ -1,7 +1,7 @@
 // IAM users: the list and the form that creates one (render), and one user's page with its access keys and
 // inline policies (renderUser). IAM speaks the Query protocol: api.iam answers its <XxxResult> as an object.
 import * as api from './api.js';
-import {h, field, errorBox, table, busy, confirmDialog, formatTime, uid} from './ui.js';
+import {h, field, errorBox, table, busy, confirmDialog, formatTime, uid, listPage} from './ui.js';
 
 const POLICY_TEMPLATE = `{
   "Version": "2012-10-17",
@@ -13,18 +13,6 @@ const POLICY_TEMPLATE = `{
     }
   ]
 }`;
-
-/** Every item of a paginated IAM list (Marker / IsTruncated), as an array. */
-async function listAll(action, params, member) {
-  const items = [];
-  let request = {...params};
-  for (;;) {
-    const page = await api.iam(action, request);
-    items.push(...api.asList(page[member]));
-    if (String(page.IsTruncated) !== 'true' || !page.Marker) return items;
-    request = {...params, Marker: page.Marker};
-  }
-}
 
 /** An IAM time (ISO 8601 text) as the console shows times. */
 function iamTime(text) {
@@ -56,26 +44,14 @@ function decodePolicy(encoded) {
 export async function render(view) {
   let alive = true;
 
-  const createButton = h('button', {type: 'button'}, 'Create user');
-  const refreshButton = h('button', {type: 'button', class: 'secondary'}, 'Refresh');
-  const toolbar = h('div', {class: 'toolbar'}, createButton, refreshButton);
-  const formBox = h('div');
-  const errors = h('div', {class: 'errors'});
-  const status = h('p', {class: 'status-line', role: 'status'});
-  const listBox = h('div', {class: 'list'}, h('p', {class: 'loading'}, 'Loading IAM users…'));
-
-  view.append(
-    h('div', {class: 'page-head'},
-      h('h1', null, 'IAM users'),
-      toolbar),
-    h('p', {class: 'lead'}, 'Users sign requests with their access keys; their inline policies say what they may do.'),
-    formBox,
-    h('section', {class: 'panel', 'aria-label': 'IAM users'}, errors, status, listBox));
+  const {createButton, refreshButton, toolbar, formBox, errors, status, listBox} = listPage(view, {
+    title: 'IAM users', createLabel: 'Create user', loadingText: 'Loading IAM users…',
+    lead: 'Users sign requests with their access keys; their inline policies say what they may do.'});
 
   async function load() {
     let users;
     try {
-      users = await listAll('ListUsers', {}, 'Users');
+      users = await api.iamList('ListUsers', {}, 'Users');
     } catch (err) {
       if (!alive) return;
       listBox.replaceChildren();
@@ -242,7 +218,7 @@ export async function renderUser(view, params) {
   async function loadKeys() {
     let keys;
     try {
-      keys = await listAll('ListAccessKeys', {UserName: userName}, 'AccessKeyMetadata');
+      keys = await api.iamList('ListAccessKeys', {UserName: userName}, 'AccessKeyMetadata');
     } catch (err) {
       if (!alive) return;
       keysBox.replaceChildren();
@@ -327,7 +303,7 @@ export async function renderUser(view, params) {
   async function loadPolicies() {
     let names;
     try {
-      names = await listAll('ListUserPolicies', {UserName: userName}, 'PolicyNames');
+      names = await api.iamList('ListUserPolicies', {UserName: userName}, 'PolicyNames');
     } catch (err) {
       if (!alive) return;
       policyBox.replaceChildren();

@@ -86,10 +86,16 @@ final class ConsoleBrowser implements AutoCloseable {
     }
 
     Page newPage(int width, int height) {
+        return newPage(width, height, false);
+    }
+
+    /** @param anyCertificate whether the context accepts the node's self-signed TLS certificate (for its HTTPS port) */
+    Page newPage(int width, int height, boolean anyCertificate) {
         closeContext();
         problems.clear();
         requests.clear();
-        context = browser.newContext(new Browser.NewContextOptions().setViewportSize(width, height));
+        context = browser.newContext(new Browser.NewContextOptions().setViewportSize(width, height)
+                .setIgnoreHTTPSErrors(anyCertificate));
         context.onConsoleMessage(this::onConsole);
         context.onRequest(requests::add);
         context.onRequestFailed(r -> {

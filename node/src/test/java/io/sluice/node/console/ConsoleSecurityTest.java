@@ -320,6 +320,31 @@ class ConsoleSecurityTest {
         browser.assertNoConsoleErrors("after signing in");
     }
 
+    /**
+     * The way the README tells users on another machine to open the console: over the node's HTTPS port,
+     * where the browser speaks HTTP/2 (ALPN) and the cookie is marked Secure.
+     */
+    @Test
+    void overHttpsTheConsoleWorksOnHttp2AndItsCookieIsSecure() {
+        Page page = browser.newPage(ConsoleBrowser.WIDTH, ConsoleBrowser.HEIGHT, true);
+        page.navigate(node.httpsEndpoint().resolve("/console/").toString());
+        page.getByLabel("Access key ID").fill(node.accessKeyId);
+        page.getByLabel("Secret access key").fill(node.secretKey);
+        page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign in").setExact(true)).click();
+        assertThat(page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign out"))).isVisible();
+        assertThat(page.getByRole(AriaRole.HEADING, new Page.GetByRoleOptions().setName("Data streams").setExact(true)))
+                .isVisible();
+        assertEquals("h2", page.evaluate("() => performance.getEntriesByType('navigation')[0].nextHopProtocol"));
+        String https = node.httpsEndpoint().resolve("/console/").toString();
+        Cookie cookie = browser.context().cookies(https).stream().filter(c -> c.name.equals("sluice-console"))
+                .findFirst().orElseThrow(() -> new AssertionError("no sluice-console cookie for " + https));
+        assertTrue(cookie.secure, "the cookie of a session signed in over HTTPS is Secure");
+        assertTrue(browser.context().cookies(browser.console().toString()).isEmpty(),
+                "a Secure cookie is never sent to the plain-HTTP port");
+        assertTrue(cookie.httpOnly, "HttpOnly");
+        browser.assertNoConsoleErrors("over HTTPS");
+    }
+
     @Test
     void aWrongSecretIsRefusedInAnAlertAndOpensNoSession() {
         Page page = browser.newPage();

@@ -6,6 +6,7 @@ import io.sluice.node.table.TableCatalog;
 import io.sluice.node.table.TableEntity;
 import io.sluice.node.table.TableEntity.TableView;
 import io.sluice.node.table.TableSchema;
+import io.sluice.protocol.ApiException;
 import io.sluice.protocol.AwsError;
 import io.sluice.protocol.Page;
 import io.sluice.protocol.Validation;
@@ -29,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -141,6 +143,23 @@ public final class DynamoDbService {
         return Futures.direct(TableCatalog.ref(system, accountId).askWithStatus(command::apply, askTimeout));
     }
 
+    /**
+     * The catalogue (ListTables, the table limit) is told after the table's entity, so a node that stops
+     * or an ask that times out in between leaves it behind the entity. The client retries, and the
+     * entity's refusal says where the table stands: it exists (a lost Add), or is absent or being
+     * deleted (a lost Remove). The catalogue is put right by it before the refusal is answered.
+     */
+    private <T> CompletionStage<T> catalogued(String name, Throwable failure) {
+        ApiException refused = ApiException.of(failure);
+        String message = refused.getMessage() == null ? "" : refused.getMessage();
+        Boolean exists = message.endsWith(TableEntity.EXISTS + name) ? Boolean.TRUE
+                : message.endsWith(TableEntity.DELETING + name) || refused.error() == AwsError.ResourceNotFoundException
+                ? Boolean.FALSE : null;
+        if (exists == null) return CompletableFuture.failedStage(failure);
+        return catalog(replyTo -> exists ? new TableCatalog.Add(name, replyTo) : new TableCatalog.Remove(name, replyTo))
+                .handle((done, ignored) -> { throw new java.util.concurrent.CompletionException(refused); });
+    }
+
     // ---- tables
 
     private CompletionStage<?> createTable(Caller caller, CreateTableRequest r, String arn) {
@@ -186,7 +205,8 @@ public final class DynamoDbService {
                         throw AwsError.LimitExceededException.exception("Subscriber limit exceeded: Table limit of " + tableLimit
                                 + " tables per account exceeded");
                     }
-                    return this.<TableView>ask(name, replyTo -> new TableEntity.Create(schema, replyTo));
+                    return this.<TableView>ask(name, replyTo -> new TableEntity.Create(schema, replyTo))
+                            .exceptionallyCompose(failure -> catalogued(name, failure));
                 })
                 .thenCompose(view -> catalog(replyTo -> new TableCatalog.Add(name, replyTo))
                         .thenApply(d -> new TableDescriptionResponse(describe(view))));
@@ -319,6 +339,7 @@ public final class DynamoDbService {
     private CompletionStage<?> deleteTable(Caller caller, TableNameRequest r, String arn) {
         String name = nameOf(r.tableName());
         return this.<TableView>ask(name, TableEntity.Delete::new)
+                .exceptionallyCompose(failure -> catalogued(name, failure))
                 .thenCompose(view -> catalog(replyTo -> new TableCatalog.Remove(name, replyTo))
                         .thenApply(d -> new TableDescriptionResponse(describe(view))));
     }

@@ -287,11 +287,11 @@ public final class TableEntity
                 .onCommand(Read.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
                 .onAnyCommand((s, c) -> Effect().noReply());
         builder.forStateType(Deleting.class)
-                .onCommand(Create.class, (s, c) -> Effect().reply(c.replyTo(), inUse("Table is being deleted: " + tableName)))
+                .onCommand(Create.class, (s, c) -> Effect().reply(c.replyTo(), inUse(DELETING + tableName)))
                 .onCommand(Describe.class, (s, c) -> Effect().reply(c.replyTo(),
                         StatusReply.success(new TableView(s.schema(), "DELETING", 0, 0, Map.of()))))
-                .onCommand(Update.class, (s, c) -> Effect().reply(c.replyTo(), inUse("Table is being deleted: " + tableName)))
-                .onCommand(Delete.class, (s, c) -> Effect().reply(c.replyTo(), inUse("Table is being deleted: " + tableName)))
+                .onCommand(Update.class, (s, c) -> Effect().reply(c.replyTo(), inUse(DELETING + tableName)))
+                .onCommand(Delete.class, (s, c) -> Effect().reply(c.replyTo(), inUse(DELETING + tableName)))
                 .onCommand(ChangeTags.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
                 .onCommand(ChangeBackups.class, (s, c) -> Effect().reply(c.replyTo(), tableNotFound()))
                 .onCommand(Write.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
@@ -304,7 +304,7 @@ public final class TableEntity
                 })
                 .onAnyCommand((s, c) -> Effect().noReply());
         builder.forStateType(Active.class)
-                .onCommand(Create.class, (s, c) -> Effect().reply(c.replyTo(), inUse("Table already exists: " + tableName)))
+                .onCommand(Create.class, (s, c) -> Effect().reply(c.replyTo(), inUse(EXISTS + tableName)))
                 .onCommand(Describe.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(s.view("ACTIVE"))))
                 .onCommand(Update.class, this::onUpdate)
                 .onCommand(Delete.class, this::onDelete)
@@ -526,6 +526,10 @@ public final class TableEntity
     private static <T> StatusReply<T> notFound() {
         return StatusReply.error(AwsError.ResourceNotFoundException.exception("Requested resource not found"));
     }
+
+    /** How a refused Create or Delete says the table exists, or is on its way out (DynamoDbService keeps its catalogue by them). */
+    public static final String EXISTS = "Table already exists: ";
+    public static final String DELETING = "Table is being deleted: ";
 
     private static <T> StatusReply<T> inUse(String message) {
         return StatusReply.error(AwsError.ResourceInUseException.exception("Attempt to change a resource which is still in use: " + message));

@@ -61,6 +61,52 @@ class DynamoDbSdkTest {
         return Map.of("leaseKey", s(leaseKey));
     }
 
+    /** The account's table catalogue as a node that stopped between the entity and the catalogue left it. */
+    static void catalogue(String name, boolean present) throws Exception {
+        var system = node.running().system();
+        var catalog = io.sluice.node.table.TableCatalog.ref(system, "000000000000");
+        java.time.Duration timeout = java.time.Duration.ofSeconds(5);
+        (present ? catalog.<org.apache.pekko.Done>askWithStatus(r -> new io.sluice.node.table.TableCatalog.Add(name, r), timeout)
+                : catalog.<org.apache.pekko.Done>askWithStatus(r -> new io.sluice.node.table.TableCatalog.Remove(name, r), timeout))
+                .toCompletableFuture().get();
+    }
+
+    static boolean listed(String name) {
+        return ddb.listTablesPaginator(b -> b.limit(100)).tableNames().stream().anyMatch(name::equals);
+    }
+
+    /**
+     * CreateTable and DeleteTable tell the table first and the account's catalogue (ListTables) after:
+     * a node stopping in between leaves the catalogue behind. The client's retry is refused as DynamoDB
+     * refuses it (the table exists, or is gone), and puts the catalogue right on the way.
+     */
+    @Test
+    void aRetriedCreateOrDeleteRepairsACatalogueLeftBehind() throws Exception {
+        String name = leaseTable();
+        catalogue(name, false); // the Add was lost
+        assertFalse(listed(name));
+        ResourceInUseException exists = assertThrows(ResourceInUseException.class, () -> ddb.createTable(b -> b.tableName(name)
+                .keySchema(KeySchemaElement.builder().attributeName("leaseKey").keyType(KeyType.HASH).build())
+                .attributeDefinitions(AttributeDefinition.builder().attributeName("leaseKey").attributeType(ScalarAttributeType.S).build())
+                .billingMode(BillingMode.PAY_PER_REQUEST)));
+        assertTrue(exists.getMessage().contains("Table already exists: " + name), exists.getMessage());
+        assertTrue(listed(name), "the retried CreateTable put the table back in ListTables");
+
+        ddb.deleteTable(b -> b.tableName(name));
+        catalogue(name, true); // the Remove was lost
+        assertTrue(listed(name));
+        // the table is still being deleted (ResourceInUseException) or already gone (ResourceNotFoundException):
+        // either refusal says it is leaving
+        DynamoDbException leaving = assertThrows(DynamoDbException.class, () -> ddb.deleteTable(b -> b.tableName(name)));
+        assertTrue(leaving instanceof ResourceInUseException || leaving instanceof ResourceNotFoundException, leaving.toString());
+        assertFalse(listed(name), "the retried DeleteTable took the table out of ListTables");
+
+        String never = "never-" + UUID.randomUUID().toString().substring(0, 8);
+        catalogue(never, true); // a table whose CreateTable failed after the catalogue heard of it: none does, but
+        assertThrows(ResourceNotFoundException.class, () -> ddb.deleteTable(b -> b.tableName(never)));
+        assertFalse(listed(never));
+    }
+
     @Test
     void createsAndDescribesATableAsTheKclReadsIt() {
         String name = leaseTable();

@@ -14,8 +14,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -39,8 +37,7 @@ class AdminEndpointsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path bootstrap = Files.createTempFile("iam-bootstrap", ".json");
-        Files.writeString(bootstrap, """
+        String bootstrap = TestNode.iamBootstrap("""
                 {"Users": [
                   {"UserName": "operator", "AccessKeys": [{"AccessKeyId": "AKIAOPERATOR00000001", "SecretAccessKey": "operator-secret"}],
                    "Policies": {"admin": {"Version": "2012-10-17", "Statement": [
@@ -52,7 +49,7 @@ class AdminEndpointsTest {
                    "Policies": {"kinesis": {"Version": "2012-10-17", "Statement": [
                      {"Effect": "Allow", "Action": "kinesis:*", "Resource": "*"}]}}}]}
                 """.formatted(NODE_ARN_PATTERN));
-        node = new TestNode(new MutableClock(), "sluice.iam.bootstrap-file = \"" + bootstrap + "\"").start();
+        node = new TestNode(new MutableClock(), bootstrap).start();
         root = new SignedHttp(node.endpoint(), node.accessKeyId, node.secretKey).forService("sluice");
         try (KinesisClient kinesis = node.kinesisClient()) {
             TestNode.createActive(kinesis, STREAM, 1);

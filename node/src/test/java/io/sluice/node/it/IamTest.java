@@ -39,14 +39,13 @@ class IamTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path bootstrap = Files.createTempFile("iam-bootstrap", ".json");
-        Files.writeString(bootstrap, """
+        String bootstrap = TestNode.iamBootstrap("""
                 {"Users": [{"UserName": "boot",
                             "AccessKeys": [{"AccessKeyId": "AKIABOOTSTRAP0000001", "SecretAccessKey": "boot-secret"}],
                             "Policies": {"list": {"Version": "2012-10-17",
                                                   "Statement": [{"Effect": "Allow", "Action": "kinesis:ListStreams", "Resource": "*"}]}}}]}
                 """);
-        node = new TestNode(new MutableClock(), "sluice.iam.refresh = 200ms\nsluice.iam.bootstrap-file = \"" + bootstrap + "\"").start();
+        node = new TestNode(new MutableClock(), "sluice.iam.refresh = 200ms\n" + bootstrap).start();
         AwsCliTest.node = node;
         connectRoot();
         keyArn = rootKms.createKey(b -> b.description("orders")).keyMetadata().arn();

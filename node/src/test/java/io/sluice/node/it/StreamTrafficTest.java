@@ -17,8 +17,6 @@ import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
 
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -47,8 +45,7 @@ class StreamTrafficTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path bootstrap = Files.createTempFile("iam-bootstrap", ".json");
-        Files.writeString(bootstrap, """
+        String bootstrap = TestNode.iamBootstrap("""
                 {"Users": [
                   {"UserName": "watcher", "AccessKeys": [{"AccessKeyId": "AKIAWATCHER000000001", "SecretAccessKey": "watcher-secret"}],
                    "Policies": {"traffic": {"Version": "2012-10-17", "Statement": [
@@ -57,7 +54,7 @@ class StreamTrafficTest {
                    "Policies": {"kinesis": {"Version": "2012-10-17", "Statement": [
                      {"Effect": "Allow", "Action": "kinesis:*", "Resource": "*"}]}}}]}
                 """.formatted(ACCOUNT, STREAM));
-        node = new TestNode(clock, "sluice.iam.bootstrap-file = \"" + bootstrap + "\"").start();
+        node = new TestNode(clock, bootstrap).start();
         root = new SignedHttp(node.endpoint(), node.accessKeyId, node.secretKey).forService("sluice");
         kinesis = node.kinesisClient();
         TestNode.createActive(kinesis, STREAM, 2);

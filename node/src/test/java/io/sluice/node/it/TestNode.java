@@ -59,6 +59,16 @@ public final class TestNode implements AutoCloseable {
         return this;
     }
 
+    /**
+     * The config line that starts a node with these IAM users, keys and policies (the bootstrap file's
+     * JSON, {@code {"Users": [...]}}), written to a temporary file.
+     */
+    public static String iamBootstrap(String usersJson) throws IOException {
+        Path file = Files.createTempFile("iam-bootstrap", ".json");
+        Files.writeString(file, usersJson);
+        return "sluice.iam.bootstrap-file = \"" + file + "\"";
+    }
+
     /** An AWS SDK Kinesis client (CBOR, the SDK's default) of this node's root, with the SDK's default retries. */
     public software.amazon.awssdk.services.kinesis.KinesisClient kinesisClient() {
         return ofRoot(software.amazon.awssdk.services.kinesis.KinesisClient.builder(),

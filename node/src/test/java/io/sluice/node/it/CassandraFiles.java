@@ -12,10 +12,13 @@ import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -47,12 +50,33 @@ final class CassandraFiles {
         }
     }
 
-    /** The files of a table's SSTables on disk. */
+    /**
+     * The files of a table's SSTables on disk. Cassandra may be finishing a compaction or a garbage collection
+     * while we look: it deletes obsolete SSTables and its transaction logs as it goes. So the walk waits until
+     * no transaction is open (its `*_txn_*.log` files are gone), tries again when a file vanishes under it, and
+     * leaves the logs out (they hold file names, not data).
+     */
     static List<Path> sstableFiles(EmbeddedCassandra cassandra, String keyspace, String table) throws IOException {
         Path keyspaceDir = cassandra.dataDir().resolve("data").resolve(keyspace);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try {
+                List<Path> files = listTableFiles(keyspaceDir, table);
+                boolean transactionOpen = files.stream().anyMatch(CassandraFiles::isTransactionLog);
+                if (!transactionOpen || System.nanoTime() > deadline) {
+                    return files.stream().filter(f -> !isTransactionLog(f)).toList();
+                }
+            } catch (NoSuchFileException | UncheckedIOException vanished) {
+                if (System.nanoTime() > deadline) throw vanished;
+            }
+            sleep();
+        }
+    }
+
+    private static List<Path> listTableFiles(Path keyspaceDir, String table) throws IOException {
         try (Stream<Path> dirs = Files.list(keyspaceDir)) {
             List<Path> tableDirs = dirs.filter(d -> d.getFileName().toString().startsWith(table + "-")).toList();
-            List<Path> files = new java.util.ArrayList<>();
+            List<Path> files = new ArrayList<>();
             for (Path d : tableDirs) {
                 try (Stream<Path> walk = Files.walk(d)) {
                     walk.filter(Files::isRegularFile).forEach(files::add);
@@ -62,10 +86,33 @@ final class CassandraFiles {
         }
     }
 
-    /** Whether any of the files holds the bytes, as stored (the table must be uncompressed to find them). */
+    private static boolean isTransactionLog(Path file) {
+        String name = file.getFileName().toString();
+        return name.contains("_txn_") && name.endsWith(".log");
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Whether any of the files holds the bytes, as stored (the table must be uncompressed to find them). A file
+     * Cassandra deleted since it was listed holds nothing any more, and counts as not holding them.
+     */
     static boolean anyContains(List<Path> files, byte[] needle) throws IOException {
         for (Path f : files) {
-            if (indexOf(Files.readAllBytes(f), needle) >= 0) return true;
+            byte[] content;
+            try {
+                content = Files.readAllBytes(f);
+            } catch (NoSuchFileException deleted) {
+                continue;
+            }
+            if (indexOf(content, needle) >= 0) return true;
         }
         return false;
     }

@@ -5,20 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
 
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -31,34 +25,15 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class StreamTrafficClusterTest {
     static final String STREAM = "traffic-cluster";
-    static final String ACCESS_KEY = "AKIATRAFFICCLUSTER01";
-    static final String SECRET = "traffic-cluster-secret";
     static final ObjectMapper json = new ObjectMapper();
     static TestNode a;
     static TestNode b;
 
     @BeforeAll
     static void start() throws Exception {
-        int portA = CassandraForTests.freePort();
-        String shared = """
-                sluice.root-access-key-id = "%s"
-                sluice.root-secret-access-key = "%s"
-                sluice.iterator-secret = "%s"
-                sluice.kms.root-key = "%s"
-                pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-                """.formatted(ACCESS_KEY, SECRET, random32(), random32());
-        a = new TestNode(Clock.systemUTC(), shared + "pekko.remote.artery.canonical.port = " + portA + "\n").start();
-        b = new TestNode(Clock.systemUTC(), shared + """
-                sluice.cassandra.keyspace = "%s"
-                sluice.cassandra.apply-schema = off
-                pekko.cluster.seed-nodes = ["pekko://sluice@127.0.0.1:%d"]
-                """.formatted(a.keyspace, portA)).start();
-    }
-
-    static String random32() {
-        byte[] bytes = new byte[32];
-        new SecureRandom().nextBytes(bytes);
-        return Base64.getEncoder().encodeToString(bytes);
+        List<TestNode> nodes = TestNode.cluster(2, Clock.systemUTC(), "");
+        a = nodes.get(0);
+        b = nodes.get(1);
     }
 
     @AfterAll
@@ -67,14 +42,8 @@ class StreamTrafficClusterTest {
         if (a != null) a.close();
     }
 
-    static KinesisClient kinesis(TestNode node) {
-        return KinesisClient.builder().endpointOverride(node.endpoint()).region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET)))
-                .httpClient(UrlConnectionHttpClient.create()).build();
-    }
-
     static JsonNode get(TestNode node, String target) throws Exception {
-        HttpResponse<byte[]> r = new SignedHttp(node.endpoint(), ACCESS_KEY, SECRET).forService("sluice").get(target);
+        HttpResponse<byte[]> r = new SignedHttp(node.endpoint(), node.accessKeyId, node.secretKey).forService("sluice").get(target);
         assertEquals(200, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
         return json.readTree(r.body());
     }
@@ -90,7 +59,7 @@ class StreamTrafficClusterTest {
         long seed = Long.getLong("sluice.seed", System.nanoTime());
         System.out.println("StreamTrafficClusterTest seed: " + seed + " (rerun with -Dsluice.seed=" + seed + ")");
         Random random = new Random(seed);
-        try (KinesisClient toA = kinesis(a); KinesisClient toB = kinesis(b)) {
+        try (KinesisClient toA = a.kinesisClient(); KinesisClient toB = b.kinesisClient()) {
             TestNode.createActive(toA, STREAM, 2);
             // both nodes' counters registered, as each node sees the cluster
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

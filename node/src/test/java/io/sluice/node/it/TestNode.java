@@ -19,8 +19,8 @@ import java.util.UUID;
 public final class TestNode implements AutoCloseable {
     public final String keyspace;
     public final Path dataDir;
-    public final String accessKeyId = "AKIA" + UUID.randomUUID().toString().replace("-", "").substring(0, 16).toUpperCase();
-    public final String secretKey = UUID.randomUUID() + "/" + UUID.randomUUID();
+    public final String accessKeyId;
+    public final String secretKey;
     private final Clock clock;
     private String extraConfig;
     private int httpPort;
@@ -28,10 +28,64 @@ public final class TestNode implements AutoCloseable {
     private SluiceNode.Running running;
 
     public TestNode(Clock clock, String extraConfig) throws IOException {
-        this.keyspace = "sluice_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        this(clock, extraConfig, "sluice_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12),
+                "AKIA" + UUID.randomUUID().toString().replace("-", "").substring(0, 16).toUpperCase(),
+                UUID.randomUUID() + "/" + UUID.randomUUID());
+    }
+
+    private TestNode(Clock clock, String extraConfig, String keyspace, String accessKeyId, String secretKey) throws IOException {
+        this.keyspace = keyspace;
         this.dataDir = Files.createTempDirectory("sluice-node");
         this.clock = clock;
         this.extraConfig = extraConfig;
+        this.accessKeyId = accessKeyId;
+        this.secretKey = secretKey;
+    }
+
+    /**
+     * {@code size} nodes in this JVM forming one Pekko cluster on one keyspace, with one root identity,
+     * iterator secret and KMS root key (what every node of a cluster must share), each with
+     * {@code extraConfig} on top: the first applies the schema and forms the cluster, the others join
+     * it. Returns once every node sees every member Up; the caller closes each node.
+     */
+    public static java.util.List<TestNode> cluster(int size, Clock clock, String extraConfig) throws Exception {
+        int seedPort = CassandraForTests.freePort();
+        String shared = extraConfig + """
+
+                sluice.iterator-secret = "%s"
+                sluice.kms.root-key = "%s"
+                pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+                """.formatted(random32(), random32());
+        java.util.List<TestNode> nodes = new java.util.ArrayList<>();
+        try {
+            TestNode seed = new TestNode(clock, shared + "pekko.remote.artery.canonical.port = " + seedPort + "\n").start();
+            nodes.add(seed);
+            for (int i = 1; i < size; i++) {
+                nodes.add(new TestNode(clock, shared + """
+                        sluice.cassandra.apply-schema = off
+                        pekko.cluster.seed-nodes = ["pekko://sluice@127.0.0.1:%d"]
+                        """.formatted(seedPort), seed.keyspace, seed.accessKeyId, seed.secretKey).start());
+            }
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+            for (TestNode node : nodes) {
+                var cluster = org.apache.pekko.cluster.typed.Cluster.get(node.running().system());
+                while (java.util.stream.StreamSupport.stream(cluster.state().getMembers().spliterator(), false)
+                        .filter(m -> m.status() == org.apache.pekko.cluster.MemberStatus.up()).count() < size) {
+                    if (System.nanoTime() > deadline) throw new AssertionError("the " + size + " nodes were not all Up within 60 s");
+                    KinesisSdkContract.sleep(50);
+                }
+            }
+            return nodes;
+        } catch (Exception | AssertionError e) {
+            nodes.forEach(TestNode::close);
+            throw e;
+        }
+    }
+
+    private static String random32() {
+        byte[] bytes = new byte[32];
+        new java.security.SecureRandom().nextBytes(bytes);
+        return java.util.Base64.getEncoder().encodeToString(bytes);
     }
 
     public TestNode start() throws Exception {

@@ -27,6 +27,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -47,6 +48,7 @@ import java.util.regex.Pattern;
  */
 final class Console {
     static final String PATH = "/console";
+    /** The session cookie's name, followed by {@code -PORT}: see {@link #cookieName}. */
     static final String COOKIE = "sluice-console";
     static final String CSRF_HEADER = "X-Sluice-Csrf";
     /** The credential scope service a sign-in proof is signed for: STS, whose GetCallerIdentity it stands for. */
@@ -54,6 +56,7 @@ final class Console {
 
     private static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+    private static final Pattern PORT = Pattern.compile(":(\\d{1,5})$");
     private static final Pattern ASSET = Pattern.compile("[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*\\.(html|js|css|svg|png|ico|json)");
     private static final Map<String, ContentType> TYPES = Map.of(
             "html", ContentTypes.TEXT_HTML_UTF8,
@@ -138,7 +141,7 @@ final class Console {
         if (opened.isEmpty()) {
             return error(403, AwsError.InvalidSignatureException, "This sign-in request was already used; sign in again.");
         }
-        StringBuilder cookie = new StringBuilder(COOKIE).append('=').append(opened.get().id())
+        StringBuilder cookie = new StringBuilder(cookieName(request)).append('=').append(opened.get().id())
                 .append("; Path=").append(PATH).append("; Max-Age=").append(sessions.maxAge().toSeconds())
                 .append("; HttpOnly; SameSite=Strict");
         if (overTls(request)) cookie.append("; Secure");
@@ -161,7 +164,8 @@ final class Console {
         }
         sessions.close(cookie(request));
         return secured(HttpResponse.create().withStatus(StatusCodes.NO_CONTENT))
-                .addHeader(RawHeader.create("Set-Cookie", COOKIE + "=; Path=" + PATH + "; Max-Age=0; HttpOnly; SameSite=Strict"));
+                .addHeader(RawHeader.create("Set-Cookie", cookieName(request) + "=; Path=" + PATH
+                        + "; Max-Age=0; HttpOnly; SameSite=Strict"));
     }
 
     private CompletionStage<HttpResponse> api(HttpRequest request, String rest, byte[] body) {
@@ -202,14 +206,27 @@ final class Console {
     }
 
     private static String cookie(HttpRequest request) {
+        String name = cookieName(request) + "=";
         for (HttpHeader h : request.getHeaders()) {
             if (!h.name().equalsIgnoreCase("Cookie")) continue;
             for (String part : h.value().split(";")) {
                 String p = part.trim();
-                if (p.startsWith(COOKIE + "=")) return p.substring(COOKIE.length() + 1);
+                if (p.startsWith(name)) return p.substring(name.length());
             }
         }
         return null;
+    }
+
+    /**
+     * {@code sluice-console-PORT}, the port the browser reached this node on: a browser keeps one set of
+     * cookies for a host whatever the port, and the nodes of a cluster on one machine (deploy/local:
+     * 127.0.0.1:4567, :4568, ...) each keep their own sessions, so under one name signing in on one node
+     * would overwrite, and sign out, the session of another.
+     */
+    private static String cookieName(HttpRequest request) {
+        String authority = authority(request);
+        Matcher port = PORT.matcher(authority == null ? "" : authority);
+        return COOKIE + "-" + (port.find() ? port.group(1) : overTls(request) ? "443" : "80");
     }
 
     /**

@@ -77,6 +77,11 @@ final class ConsoleBrowser implements AutoCloseable {
 
     /** The console's address on the node: {@code http://127.0.0.1:port/console/}. */
     URI console() {
+        return consoleOf(node);
+    }
+
+    /** The console's address on another node, or on another address of this one ({@code https://...}). */
+    static URI consoleOf(URI node) {
         return node.resolve("/console/");
     }
 
@@ -188,6 +193,20 @@ final class ConsoleBrowser implements AutoCloseable {
             sent.add(new Sent(r.method(), r.url(), r.allHeaders(), r.postData()));
         }
         return sent;
+    }
+
+    /** The name of the session cookie the console at {@code console} sets: {@code sluice-console-PORT}. */
+    static String sessionCookieName(URI console) {
+        int port = console.getPort() != -1 ? console.getPort() : console.getScheme().equals("https") ? 443 : 80;
+        return "sluice-console-" + port;
+    }
+
+    /** The session cookie the browser holds for the console at {@code console}. */
+    static com.microsoft.playwright.options.Cookie sessionCookie(BrowserContext context, URI console) {
+        String name = sessionCookieName(console);
+        List<com.microsoft.playwright.options.Cookie> cookies = context.cookies(console.toString());
+        return cookies.stream().filter(c -> c.name.equals(name)).findFirst().orElseThrow(() -> new AssertionError(
+                "no " + name + " cookie for " + console + " among " + cookies.stream().map(c -> c.name).toList()));
     }
 
     /** Opens the console and signs in through its form; returns once the header names the principal. */

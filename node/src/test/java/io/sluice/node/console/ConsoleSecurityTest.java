@@ -110,9 +110,7 @@ class ConsoleSecurityTest {
     }
 
     static Cookie sessionCookie() {
-        List<Cookie> cookies = browser.context().cookies(browser.console().toString());
-        return cookies.stream().filter(c -> c.name.equals("sluice-console")).findFirst()
-                .orElseThrow(() -> new AssertionError("no sluice-console cookie among " + cookies.size() + " cookies"));
+        return ConsoleBrowser.sessionCookie(browser.context(), browser.console());
     }
 
     /** The CSRF token of a session, as the page learns it after a reload (GET /console/session with the cookie). */
@@ -184,8 +182,9 @@ class ConsoleSecurityTest {
         assertEquals(200, listStreams(Map.of("Cookie", cookie, "X-Sluice-Csrf", csrf, "Origin", self)).statusCode(),
                 "the browser's own session, token and origin");
         assertRefused(401, "ExpiredTokenException", listStreams(Map.of("X-Sluice-Csrf", csrf)), "no cookie");
-        assertRefused(401, "ExpiredTokenException", listStreams(Map.of("Cookie", "sluice-console=" + "A".repeat(43),
-                "X-Sluice-Csrf", csrf)), "a forged cookie");
+        String name = ConsoleBrowser.sessionCookieName(browser.console());
+        assertRefused(401, "ExpiredTokenException", listStreams(Map.of("Cookie", name + "=" + "A".repeat(43), "X-Sluice-Csrf", csrf)),
+                "a forged cookie");
         String alteredId = cookie.substring(0, cookie.length() - 1) + (cookie.endsWith("A") ? "B" : "A");
         assertRefused(401, "ExpiredTokenException", listStreams(Map.of("Cookie", alteredId, "X-Sluice-Csrf", csrf)),
                 "the real cookie with one character changed");
@@ -272,7 +271,8 @@ class ConsoleSecurityTest {
 
         browser.signOut(page);
         assertThat(page.getByRole(AriaRole.STATUS)).containsText("You have signed out.");
-        assertTrue(browser.context().cookies(browser.console().toString()).stream().noneMatch(c -> c.name.equals("sluice-console")),
+        assertTrue(browser.context().cookies(browser.console().toString()).stream()
+                        .noneMatch(c -> c.name.equals(ConsoleBrowser.sessionCookieName(browser.console()))),
                 "the browser dropped the cookie");
         assertRefused(401, "ExpiredTokenException", listStreams(Map.of("Cookie", cookie, "X-Sluice-Csrf", csrf)),
                 "the cookie of a signed-out session");
@@ -335,9 +335,7 @@ class ConsoleSecurityTest {
         assertThat(page.getByRole(AriaRole.HEADING, new Page.GetByRoleOptions().setName("Data streams").setExact(true)))
                 .isVisible();
         assertEquals("h2", page.evaluate("() => performance.getEntriesByType('navigation')[0].nextHopProtocol"));
-        String https = node.httpsEndpoint().resolve("/console/").toString();
-        Cookie cookie = browser.context().cookies(https).stream().filter(c -> c.name.equals("sluice-console"))
-                .findFirst().orElseThrow(() -> new AssertionError("no sluice-console cookie for " + https));
+        Cookie cookie = ConsoleBrowser.sessionCookie(browser.context(), ConsoleBrowser.consoleOf(node.httpsEndpoint()));
         assertTrue(cookie.secure, "the cookie of a session signed in over HTTPS is Secure");
         assertTrue(browser.context().cookies(browser.console().toString()).isEmpty(),
                 "a Secure cookie is never sent to the plain-HTTP port");

@@ -41,12 +41,29 @@ function signedOut(error) {
   return error;
 }
 
+/** Why this page cannot sign in, when the browser gives it no WebCrypto (plain HTTP elsewhere than localhost); else null. */
+export function insecureContext() {
+  if (sigv4.available()) return null;
+  return new ApiError('InsecureContext', 'Open the console over HTTPS (or on localhost): browsers allow the '
+    + 'cryptography that keeps your secret key in this page only in a secure context.', 0);
+}
+
+/** This console's address on the node's HTTPS port, on the host this page came from; null when the node serves no HTTPS. */
+export async function httpsConsole() {
+  const { httpsPort } = await config();
+  if (!httpsPort) return null;
+  const url = new URL(location.href);
+  url.protocol = 'https:';
+  url.port = String(httpsPort);
+  url.hash = '';
+  url.search = '';
+  return url.href;
+}
+
 /** Signs in with an access key: the page signs the sign-in request itself, the secret stays here. */
 export async function signIn(accessKeyId, secretAccessKey) {
-  if (!sigv4.available()) {
-    throw new ApiError('InsecureContext', 'Open the console over HTTPS (or on localhost): browsers allow the '
-      + 'cryptography that keeps your secret key in this page only in a secure context.', 0);
-  }
+  const insecure = insecureContext();
+  if (insecure) throw insecure;
   const { region } = await config();
   // a nonce makes each proof unique: the node accepts a proof once, and two sign-ins may fall in one second
   const nonce = Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, '0')).join('');

@@ -123,6 +123,17 @@ async function route(moveFocus = false) {
 
 let signInPage = null; // the sign-in page while it is shown
 
+/** The InsecureContext error, with a link to this console on the node's HTTPS port when it has one. */
+function insecureNotice(err) {
+  const box = errorBox(err);
+  api.httpsConsole()
+    .then((url) => {
+      if (url) box.append(h('p', null, 'This node serves it at ', h('a', {href: url}, url), '.'));
+    })
+    .catch((e) => console.warn('reading the console configuration failed', e));
+  return box;
+}
+
 function showSignIn(notice) {
   // A page still running calls that fail after the session ended each fire sluice:signed-out: a form
   // already on screen (perhaps half filled in) stays.
@@ -141,7 +152,9 @@ function showSignIn(notice) {
   const secret = h('input', {type: 'password', name: 'secretAccessKey', autocomplete: 'current-password',
     required: true});
   const submit = h('button', {type: 'submit'}, 'Sign in');
-  const errors = h('div', {class: 'errors'});
+  // plain HTTP elsewhere than localhost: say so before anyone types a secret that could not be used
+  const insecure = api.insecureContext();
+  const errors = h('div', {class: 'errors'}, insecure ? insecureNotice(insecure) : null);
   const form = h('form', {class: 'signin-form', novalidate: true},
     field('Access key ID', keyId),
     field('Secret access key', secret),
@@ -166,7 +179,7 @@ function showSignIn(notice) {
       })
       .catch((err) => {
         secret.value = '';
-        errors.replaceChildren(errorBox(err));
+        errors.replaceChildren(err.type === 'InsecureContext' ? insecureNotice(err) : errorBox(err));
         secret.focus();
       });
   });

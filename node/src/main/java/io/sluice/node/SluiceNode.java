@@ -302,7 +302,7 @@ public final class SluiceNode {
                     FrontEnd.requestTimeout(system.settings().config()))
                     .withConsole(system.settings().config().getConfig("sluice.console"), clock,
                             id -> id.equals(credentials.accessKeyId()) || identities.activeKey(id).isPresent(),
-                            settings.region(), settings.clockSkew());
+                            settings.region(), certificate.isPresent() ? settings.tlsPort() : 0, settings.clockSkew());
             Route route = frontEnd.route();
             identitiesReady
                     .thenCompose(ready -> listen(system, settings.httpInterface(), settings.httpPort(), route, Optional.empty()))

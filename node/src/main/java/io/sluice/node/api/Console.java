@@ -76,15 +76,18 @@ final class Console {
     private final ConsoleSessions sessions;
     private final Dispatcher dispatcher;
     private final String region;
+    private final int httpsPort;
     private final Duration proofValidFor;
     private final Map<String, Optional<byte[]>> assets = new ConcurrentHashMap<>();
 
+    /** @param httpsPort the node's HTTPS port, which the page names where it cannot sign in over plain HTTP; 0: none */
     Console(RequestAuthenticator authenticator, ConsoleSessions sessions, Dispatcher dispatcher, String region,
-            Duration clockSkew) {
+            int httpsPort, Duration clockSkew) {
         this.authenticator = authenticator;
         this.sessions = sessions;
         this.dispatcher = dispatcher;
         this.region = region;
+        this.httpsPort = httpsPort;
         this.proofValidFor = clockSkew.multipliedBy(2);
     }
 
@@ -110,10 +113,7 @@ final class Console {
                 });
             }
             if (rest.equals("api") || rest.startsWith("api/admin/")) return api(request, rest, body);
-            if (rest.equals("config.json") && method.equals("GET")) {
-                return done(secured(HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
-                        WireFormat.JSON.write(Map.of("region", region))))));
-            }
+            if (rest.equals("config.json") && method.equals("GET")) return done(config());
             if (!method.equals("GET") && !method.equals("HEAD")) {
                 return done(error(405, AwsError.ValidationException, "The console's pages are read with GET."));
             }
@@ -121,6 +121,15 @@ final class Console {
         } catch (ApiException e) {
             return done(error(400, e.error(), e.getMessage()));
         }
+    }
+
+    /** What the page reads before signing in: the region it signs for, and the HTTPS port (when there is one). */
+    private HttpResponse config() {
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("region", region);
+        if (httpsPort > 0) config.put("httpsPort", httpsPort);
+        return secured(HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
+                WireFormat.JSON.write(config))));
     }
 
     private HttpResponse signIn(HttpRequest request, String rawTarget, byte[] body) {

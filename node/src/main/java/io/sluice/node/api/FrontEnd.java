@@ -76,12 +76,14 @@ public final class FrontEnd extends AllDirectives {
     /**
      * Serves the web console under {@code /console/} too (docs/design.md, "Console"), its sessions kept by
      * the node's clock and ended as soon as {@code keyActive} no longer holds for their access key.
+     *
+     * @param httpsPort the node's HTTPS port (0: none), where the page sends a browser that cannot sign in over plain HTTP
      */
     public FrontEnd withConsole(Config console, java.time.Clock clock, java.util.function.Predicate<String> keyActive,
-                                String region, Duration clockSkew) {
+                                String region, int httpsPort, Duration clockSkew) {
         if (console.getBoolean("enabled")) {
             this.console = new Console(authenticator, ConsoleSessions.from(console, clock, keyActive), this::dispatchAs,
-                    region, clockSkew);
+                    region, httpsPort, clockSkew);
         }
         return this;
     }

@@ -262,7 +262,8 @@ class ConsoleApiTest {
         }
         HttpResponse<String> config = http.send(HttpRequest.newBuilder(node.endpoint().resolve("/console/config.json")).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
-        assertEquals("{\"region\":\"us-east-1\"}", config.body());
+        // the HTTPS port too: the page names it where it cannot sign in over plain HTTP (ConsoleSecurityTest)
+        assertEquals("{\"region\":\"us-east-1\",\"httpsPort\":" + node.httpsEndpoint().getPort() + "}", config.body());
         assertNotNull(config.headers().firstValue("Cache-Control").orElse(null));
     }
 }

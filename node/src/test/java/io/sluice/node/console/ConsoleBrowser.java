@@ -58,7 +58,11 @@ final class ConsoleBrowser implements AutoCloseable {
     private final List<String> problems = new ArrayList<>();
     private final List<Request> requests = new ArrayList<>();
 
-    ConsoleBrowser(URI node) {
+    /**
+     * @param node         the node whose console {@link #console()} and {@link #signIn(Page, String, String)} open
+     * @param chromiumArgs more command-line switches for Chromium (a {@code --host-resolver-rules} giving loopback a name)
+     */
+    ConsoleBrowser(URI node, String... chromiumArgs) {
         if (!Files.isExecutable(Path.of(CHROMIUM))) {
             fail("The console's browser tests need Debian's Chromium at " + CHROMIUM
                     + ": apt-get install chromium (.ci/run does). Playwright is not allowed to download a browser.");
@@ -68,7 +72,7 @@ final class ConsoleBrowser implements AutoCloseable {
                 .setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
         try {
             this.browser = playwright.chromium().launch(new BrowserType.LaunchOptions()
-                    .setExecutablePath(Path.of(CHROMIUM)).setHeadless(true));
+                    .setExecutablePath(Path.of(CHROMIUM)).setHeadless(true).setArgs(List.of(chromiumArgs)));
         } catch (RuntimeException e) {
             playwright.close();
             throw e;
@@ -211,7 +215,12 @@ final class ConsoleBrowser implements AutoCloseable {
 
     /** Opens the console and signs in through its form; returns once the header names the principal. */
     void signIn(Page page, String accessKeyId, String secretAccessKey) {
-        if (!page.url().startsWith(console().toString())) page.navigate(console().toString());
+        signIn(page, console(), accessKeyId, secretAccessKey);
+    }
+
+    /** As {@link #signIn(Page, String, String)}, with the console at {@code console} (another node's, say). */
+    void signIn(Page page, URI console, String accessKeyId, String secretAccessKey) {
+        if (!page.url().startsWith(console.toString())) page.navigate(console.toString());
         page.getByLabel("Access key ID").fill(accessKeyId);
         page.getByLabel("Secret access key").fill(secretAccessKey);
         page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign in").setExact(true)).click();

@@ -6,6 +6,7 @@ import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Response;
 import com.microsoft.playwright.options.AriaRole;
@@ -55,6 +56,8 @@ class ConsoleSecurityTest {
     static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
     static final Duration IDLE = Duration.ofMinutes(10);
+    /** A name the browser resolves to loopback (its own resolver rule): the node as another machine would reach it. */
+    static final String NETWORK_NAME = "sluice.test";
     static final ObjectMapper json = new ObjectMapper();
     static final MutableClock clock = new MutableClock();
     static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -70,7 +73,7 @@ class ConsoleSecurityTest {
         log.start();
         rootLogger().addAppender(log);
         node = new TestNode(clock, "sluice.console.session-idle-timeout = " + IDLE.toMinutes() + "m").start();
-        browser = new ConsoleBrowser(node.endpoint());
+        browser = new ConsoleBrowser(node.endpoint(), "--host-resolver-rules=MAP " + NETWORK_NAME + " 127.0.0.1");
         elsewhere = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         elsewhere.createContext("/", exchange -> {
             String page = elsewherePages.get(exchange.getRequestURI().getPath());
@@ -341,6 +344,63 @@ class ConsoleSecurityTest {
                 "a Secure cookie is never sent to the plain-HTTP port");
         assertTrue(cookie.httpOnly, "HttpOnly");
         browser.assertNoConsoleErrors("over HTTPS");
+    }
+
+    /**
+     * Over plain HTTP at a name other than localhost the page is no secure context, so the browser gives it
+     * no WebCrypto to sign with: before anything is typed it says to use HTTPS and links to the node's HTTPS
+     * port, and a sign-in tried anyway sends nothing and sets no cookie. The link, at the same name, signs
+     * in (the node takes that name's Origin as its own).
+     */
+    @Test
+    void atANetworkNameThePageSignsInOverHttpsOnlyAndSaysSoOverPlainHttp() {
+        Page page = browser.newPage(ConsoleBrowser.WIDTH, ConsoleBrowser.HEIGHT, true);
+        URI plain = ConsoleBrowser.consoleOf(URI.create("http://" + NETWORK_NAME + ":" + node.endpoint().getPort()));
+        URI https = ConsoleBrowser.consoleOf(URI.create("https://" + NETWORK_NAME + ":" + node.httpsEndpoint().getPort()));
+        page.navigate(plain.toString());
+        assertThat(page.getByLabel("Access key ID")).isVisible();
+        assertEquals(false, page.evaluate("() => window.isSecureContext"), "plain HTTP at " + NETWORK_NAME + " is a secure context");
+        Locator alert = page.getByRole(AriaRole.ALERT);
+        assertThat(alert).containsText("InsecureContext");
+        assertThat(alert).containsText("Open the console over HTTPS (or on localhost)");
+        Locator link = alert.getByRole(AriaRole.LINK);
+        assertThat(link).hasText(https.toString());
+        assertThat(link).hasAttribute("href", https.toString());
+
+        page.getByLabel("Access key ID").fill(node.accessKeyId);
+        page.getByLabel("Secret access key").fill(node.secretKey);
+        page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign in").setExact(true)).click();
+        assertThat(page.getByLabel("Secret access key")).isEmpty();
+        assertThat(alert).hasCount(1);
+        assertThat(alert).containsText("Open the console over HTTPS (or on localhost)");
+        assertThat(link).hasAttribute("href", https.toString());
+        assertThat(page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign out"))).isHidden();
+        List<ConsoleBrowser.Sent> sent = browser.sentRequests();
+        assertTrue(sent.stream().anyMatch(r -> r.url().equals(plain.resolve("session").toString())),
+                "the page asked who is signed in: " + sent);
+        assertTrue(sent.stream().noneMatch(r -> r.method().equals("POST")), "a POST went out over plain HTTP: " + sent);
+        assertTrue(browser.context().cookies().isEmpty(), "a cookie was set: " + browser.context().cookies());
+        // what Chromium may log here is its own word that this origin is untrustworthy (it ignores the opener policy)
+        for (String problem : browser.takeProblems()) {
+            assertTrue(problem.contains("The Cross-Origin-Opener-Policy header has been ignored, because the URL's origin was "
+                    + "untrustworthy"), "over plain HTTP at " + NETWORK_NAME + ": " + problem);
+        }
+        browser.assertPageClean(page, "over plain HTTP at " + NETWORK_NAME);
+
+        link.click();
+        page.waitForURL(url -> url.startsWith(https.toString()));
+        browser.signIn(page, https, node.accessKeyId, node.secretKey);
+        assertThat(page.locator("#principal")).hasText("arn:aws:iam::000000000000:root");
+        // the streams page's ListStreams goes through /console/api, sent with the page's Origin: the node's own
+        assertThat(page.getByRole(AriaRole.TABLE, new Page.GetByRoleOptions().setName("Data streams"))).isVisible();
+        String origin = "https://" + NETWORK_NAME + ":" + node.httpsEndpoint().getPort();
+        assertTrue(browser.sentRequests().stream().anyMatch(r -> r.method().equals("POST")
+                && r.url().equals(https.resolve("api").toString()) && origin.equals(r.headers().get("origin"))),
+                "no API call with Origin " + origin);
+        Cookie cookie = ConsoleBrowser.sessionCookie(browser.context(), https);
+        assertEquals(NETWORK_NAME, cookie.domain);
+        assertTrue(cookie.secure, "Secure");
+        browser.assertPageClean(page, "over HTTPS at " + NETWORK_NAME);
     }
 
     @Test

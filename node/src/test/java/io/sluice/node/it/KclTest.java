@@ -15,6 +15,7 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.GetItemResponse;
 import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
 import software.amazon.awssdk.services.dynamodb.model.KeyType;
 import software.amazon.awssdk.services.dynamodb.model.ProjectionType;
@@ -37,6 +38,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -46,6 +48,8 @@ import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -56,8 +60,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * The real Kinesis Client Library (3.1.3) against one Sluice node and nothing else: its Kinesis calls over
  * HTTP/2, its lease, coordinator-state and worker-metrics tables on Sluice's DynamoDB API. Two worker
  * processes share a KMS-encrypted stream of four shards: every record is processed at least once and in
- * order per shard, the leases are balanced, a SIGKILLed worker's leases move to the survivor, which resumes
- * from the dead worker's checkpoints, and the checkpoints outlive a restart of the node.
+ * order per shard, the leader splits the leases two and two (under traffic that makes this the KCL's balance,
+ * see {@link #SKEW}), a SIGKILLed worker's leases move to the survivor, which resumes from the dead worker's
+ * checkpoints, and the checkpoints outlive a restart of the node: a worker started afterwards begins every
+ * shard at its checkpoint.
  *
  * <p>To try one half before the other is served, the run takes the worker's switches ({@code KclWorker.Settings}):
  * {@code -Dkcl.kinesis-http1=true} (Kinesis over HTTP/1.1), {@code -Dkcl.dynamodb-endpoint=http://…} (the KCL's
@@ -70,12 +76,32 @@ class KclTest {
     /** Unique per run: the KCL's tables are named after it, and a DynamoDB given with -Dkcl.dynamodb-endpoint may outlive the run. */
     static final String APPLICATION = "kcl-orders-" + Long.toHexString(System.nanoTime());
     static final int SHARDS = 4;
+    /**
+     * Records per shard (in hash-key order) in each write of the test's producer while the workers run. The KCL 3.x
+     * leader ({@code LeaseAssignmentManager}, deciding with {@code VarianceBasedLeaseAssignmentDecider}) balances the
+     * leases' measured throughput, not their count: with worker metrics off each worker's load is the sum of its
+     * leases' {@code throughputKBps}; a worker more than {@code reBalanceThresholdPercentage} (10) off the fleet's
+     * average gives up leases worth {@code dampeningPercentage} (60) of its excess (or its lightest lease, as
+     * {@code allowThroughputOvershoot} is on), and a lease moves only if its receiver stays at or below the average.
+     * An idle stream is never rebalanced (no throughput, no average). Under even traffic a 3/1 split is at rest
+     * whenever the lone lease and the lightest of the other three measure more than half the stream, which
+     * measurement noise decides, so two and two is not guaranteed. At 3:3:3:1 it is the only split at rest: a
+     * lone lease plus the lightest other is 4 of 10 units (the move is made), and from two and two the receiver of a
+     * third lease would hold 7 (it is refused). So the leader reaches it in at most two moves from any split; a
+     * moved lease measures high for some seconds (its new owner catches up on what was written during the
+     * hand-over), which may cost a balancing round (every third assignment run). With traffic on two shards only,
+     * by contrast, the leader passes through two and two and rests at three and one.
+     */
+    static final int[] SKEW = {3, 3, 3, 1};
 
     private TestNode node;
     private KinesisClient kinesis;
     private DynamoDbClient dynamo;
     private final List<WorkerProcess> workers = new ArrayList<>();
     private final List<Acked> acked = new CopyOnWriteArrayList<>();
+    /** The stream's shards in hash-key order. */
+    private List<Shard> shards;
+    private Producer producer;
 
     record Acked(String shardId, String sequenceNumber, String partitionKey, String data) {}
 
@@ -84,6 +110,7 @@ class KclTest {
 
     @AfterEach
     void stop() throws Exception {
+        if (producer != null) producer.producing.set(false);
         for (WorkerProcess w : workers) w.close();
         if (kinesis != null) kinesis.close();
         if (dynamo != null) dynamo.close();
@@ -99,6 +126,8 @@ class KclTest {
         TestNode.awaitActive(kinesis, STREAM);
         assertEquals(EncryptionType.KMS,
                 kinesis.describeStreamSummary(b -> b.streamName(STREAM)).streamDescriptionSummary().encryptionType());
+        shards = kinesis.listShards(b -> b.streamName(STREAM)).shards().stream()
+                .sorted(Comparator.comparing(s -> new BigInteger(s.hashKeyRange().startingHashKey()))).toList();
         put("before", 200);
 
         if (Boolean.getBoolean("kcl.precreate-lease-table")) precreateLeaseTable();
@@ -107,23 +136,16 @@ class KclTest {
         WorkerProcess b = startWorker(dir, "worker-b");
 
         double firstPass = await(Duration.ofSeconds(120), "both workers process every record written before they started",
-                () -> missing(events(a, b)).isEmpty());
-        double balanced = await(Duration.ofSeconds(90), "the leader balances the four leases over both workers, which process them",
-                () -> owners().size() == SHARDS && processesItsLeases(a) && processesItsLeases(b));
+                () -> missing(acked, events(a, b)).isEmpty());
+        producer = new Producer("during");
+        double balanced = await(Duration.ofSeconds(90), "the leader splits the four leases two and two, and each worker processes its two",
+                () -> twoLeasesEach(a, b));
 
         // a dead leader is only replaced after its 2-minute lock expires: kill the other one, whose leases
         // the leader's assignment manager hands over within a few failover periods
         String leader = leader();
         WorkerProcess victim = leader.equals("worker-a") ? b : a;
         WorkerProcess survivor = victim == a ? b : a;
-        AtomicBoolean producing = new AtomicBoolean(true);
-        Thread producer = new Thread(() -> {
-            for (int i = 0; producing.get(); i++) {
-                put("during-" + i, 5);
-                sleep(100);
-            }
-        }, "kcl-test-producer");
-        producer.start();
         // the victim is mid-stream: some batches processed, the last perhaps not yet checkpointed
         await(Duration.ofSeconds(30), "the victim processes records written while it runs",
                 () -> victim.events().stream().anyMatch(e -> e instanceof Processed p
@@ -140,10 +162,9 @@ class KclTest {
         double takeover = await(Duration.ofSeconds(60), "the survivor owns every lease",
                 () -> owners().size() == SHARDS && owners().values().stream().allMatch(survivor.workerId::equals));
         sleep(2000);
-        producing.set(false);
-        producer.join(30_000);
+        producer.stop();
         await(Duration.ofSeconds(60), "every record, including those written after the kill, is processed",
-                () -> missing(events(a, b)).isEmpty());
+                () -> missing(acked, events(a, b)).isEmpty());
 
         for (WorkerProcess w : List.of(a, b)) assertInOrderPerShard(w.workerId, w.events());
         assertEveryRecordAsWritten(events(a, b));
@@ -151,19 +172,29 @@ class KclTest {
         assertResumedFromCheckpoints(victimShards, checkpointsAtKill,
                 survivorEvents.subList(survivorLinesAtKill, survivorEvents.size()), victim.events());
 
-        // the checkpoints are the lease table's, stored by Sluice: they outlive the node
-        kill(survivor);
-        sleep(500);
+        // the checkpoints are the lease table's, stored by Sluice: they outlive the node, and a worker started
+        // after its restart resumes from them. The survivor is stopped as an application is, with SIGTERM: a
+        // SIGKILLed leader's lock would keep the next worker from leading (and from being given leases) for 2 minutes
+        stopGracefully(survivor);
+        assertNull(leaderLock(), "the stopped leader released its lock");
         Map<String, String> beforeRestart = checkpoints();
         assertEquals(SHARDS, beforeRestart.size());
         node.stop();
         node.start();
         connect();
         assertEquals(beforeRestart, checkpoints(), "lease checkpoints after a restart of the node");
+        List<Acked> afterRestart = putToEachShard("after", new int[] {5, 5, 5, 5});
+        WorkerProcess c = startWorker(dir, "worker-c");
+        double resumed = await(Duration.ofSeconds(60), "a worker started after the restart processes the records written after it",
+                () -> missing(afterRestart, c.events()).isEmpty());
+        assertInOrderPerShard(c.workerId, c.events());
+        assertResumedFromRestoredCheckpoints(beforeRestart, c.events());
         System.out.printf("KCL 3.1.3, two workers, %d encrypted shards: the first %d records processed %.1f s after the workers "
-                        + "started; leases balanced %.1f s later; the killed worker's leases taken over %.1f s after SIGKILL; "
-                        + "%d records processed in all, none missing, in order per shard; checkpoints unchanged across a node restart%n",
-                SHARDS, 200, firstPass, balanced, takeover, events(a, b).stream().filter(e -> e instanceof Processed).count());
+                        + "started; leases split two and two %.1f s later; the killed worker's leases taken over %.1f s after SIGKILL; "
+                        + "%d records processed in all, none missing, in order per shard; checkpoints unchanged across a node "
+                        + "restart, and a new worker processed the records written after it from them %.1f s after it started%n",
+                SHARDS, 200, firstPass, balanced, takeover, events(a, b).stream().filter(e -> e instanceof Processed).count(),
+                resumed);
     }
 
     /** The client the KCL documents ({@code KinesisClientUtil}): Netty, HTTP/2 over cleartext (h2c) to Sluice's endpoint. */
@@ -218,6 +249,64 @@ class KclTest {
         }
     }
 
+    /**
+     * Writes {@code counts[i]} records to the i-th shard (by an explicit hash key in its range), data
+     * {@code prefix-n}; keeps and returns what was acknowledged.
+     */
+    private List<Acked> putToEachShard(String prefix, int[] counts) {
+        List<PutRecordsRequestEntry> entries = new ArrayList<>();
+        List<String> targets = new ArrayList<>();
+        for (int i = 0; i < SHARDS; i++) {
+            for (int k = 0; k < counts[i]; k++) {
+                String name = prefix + "-" + sequence.getAndIncrement();
+                entries.add(PutRecordsRequestEntry.builder().partitionKey("pk-" + name)
+                        .explicitHashKey(shards.get(i).hashKeyRange().startingHashKey())
+                        .data(SdkBytes.fromUtf8String(name)).build());
+                targets.add(shards.get(i).shardId());
+            }
+        }
+        PutRecordsResponse r = kinesis.putRecords(b -> b.streamName(STREAM).records(entries));
+        assertEquals(0, r.failedRecordCount(), "failed puts");
+        List<Acked> written = new ArrayList<>();
+        for (int i = 0; i < entries.size(); i++) {
+            assertEquals(targets.get(i), r.records().get(i).shardId(), "the shard of an explicit hash key");
+            written.add(new Acked(r.records().get(i).shardId(), r.records().get(i).sequenceNumber(),
+                    entries.get(i).partitionKey(), entries.get(i).data().asUtf8String()));
+        }
+        acked.addAll(written);
+        return written;
+    }
+
+    private final AtomicInteger sequence = new AtomicInteger();
+
+    /** Writes {@link #SKEW} every 200 ms until stopped: the traffic the KCL balances leases by. */
+    private final class Producer {
+        private final AtomicBoolean producing = new AtomicBoolean(true);
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
+        private final Thread thread;
+
+        Producer(String prefix) {
+            thread = new Thread(() -> {
+                try {
+                    while (producing.get()) {
+                        putToEachShard(prefix, SKEW);
+                        sleep(200);
+                    }
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            }, "kcl-test-producer");
+            thread.start();
+        }
+
+        void stop() throws InterruptedException {
+            producing.set(false);
+            thread.join(30_000);
+            assertFalse(thread.isAlive(), "the producer stopped");
+            if (failure.get() != null) throw new AssertionError("the producer failed", failure.get());
+        }
+    }
+
     // --- the workers -------------------------------------------------------------------------------------
 
     private WorkerProcess startWorker(Path dir, String workerId) throws Exception {
@@ -232,11 +321,19 @@ class KclTest {
         return all;
     }
 
-    /** The worker owns a lease and runs a processor on each lease it owns. */
-    private boolean processesItsLeases(WorkerProcess w) {
-        Set<String> owned = owners().entrySet().stream().filter(e -> e.getValue().equals(w.workerId))
+    /** Each worker owns two of the four leases and runs a processor on both. */
+    private boolean twoLeasesEach(WorkerProcess a, WorkerProcess b) {
+        Map<String, String> owners = owners();
+        Map<String, Long> perWorker = owners.values().stream().collect(Collectors.groupingBy(o -> o, Collectors.counting()));
+        return owners.size() == SHARDS && perWorker.equals(Map.of(a.workerId, 2L, b.workerId, 2L))
+                && processesItsLeases(owners, a) && processesItsLeases(owners, b);
+    }
+
+    /** The worker runs a processor on each lease it owns. */
+    private static boolean processesItsLeases(Map<String, String> owners, WorkerProcess w) {
+        Set<String> owned = owners.entrySet().stream().filter(e -> e.getValue().equals(w.workerId))
                 .map(Map.Entry::getKey).collect(Collectors.toSet());
-        return !owned.isEmpty() && runningProcessors(w.events()).containsAll(owned);
+        return runningProcessors(w.events()).containsAll(owned);
     }
 
     /** Shards whose last processor was initialized and has not lost its lease or ended since. */
@@ -249,13 +346,13 @@ class KclTest {
         return running;
     }
 
-    /** Acknowledged records that no worker has processed yet. */
-    private List<Acked> missing(List<Event> events) {
+    /** Those of the records that no event shows processed. */
+    private static List<Acked> missing(List<Acked> records, List<Event> events) {
         Set<String> seen = new HashSet<>();
         for (Event e : events) {
             if (e instanceof Processed p) seen.add(p.shardId() + "/" + p.sequenceNumber());
         }
-        return acked.stream().filter(r -> !seen.contains(r.shardId() + "/" + r.sequenceNumber())).toList();
+        return records.stream().filter(r -> !seen.contains(r.shardId() + "/" + r.sequenceNumber())).toList();
     }
 
     // --- the KCL's tables, read with the SDK ---------------------------------------------------------------
@@ -298,12 +395,23 @@ class KclTest {
         return leases().stream().collect(Collectors.toMap(LeaseRow::leaseKey, LeaseRow::checkpoint, (x, y) -> x, TreeMap::new));
     }
 
-    /** The worker holding the leader lock (dynamodb-lock-client's item "Leader" in the coordinator-state table). */
+    /** The worker holding the leader lock. */
     private String leader() {
-        Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(APPLICATION + "-CoordinatorState")
-                .key(Map.of("key", AttributeValue.fromS("Leader"))).consistentRead(true)).item();
+        Map<String, AttributeValue> item = leaderLock();
         assertTrue(item != null && item.containsKey("ownerName"), "a leader holds the lock: " + item);
         return item.get("ownerName").s();
+    }
+
+    /**
+     * The dynamodb-lock-client's item "Leader" in the coordinator-state table, or null if there is none or it is
+     * released (the KCL's lock is deleted on release; a lock client may instead mark it released).
+     */
+    private Map<String, AttributeValue> leaderLock() {
+        GetItemResponse r = dynamo.getItem(b -> b.tableName(APPLICATION + "-CoordinatorState")
+                .key(Map.of("key", AttributeValue.fromS("Leader"))).consistentRead(true));
+        if (!r.hasItem() || r.item().isEmpty()) return null;
+        AttributeValue released = r.item().get("isReleased");
+        return released != null && Boolean.TRUE.equals(released.bool()) ? null : r.item();
     }
 
     // --- what the workers did ------------------------------------------------------------------------------
@@ -333,7 +441,7 @@ class KclTest {
         for (Event e : events) {
             if (e instanceof Processed p) bySequence.put(p.shardId() + "/" + p.sequenceNumber(), p);
         }
-        assertEquals(List.of(), missing(events), "records never processed");
+        assertEquals(List.of(), missing(acked, events), "records never processed");
         for (Acked r : acked) {
             Processed p = bySequence.get(r.shardId() + "/" + r.sequenceNumber());
             assertEquals(r.partitionKey(), p.partitionKey());
@@ -376,6 +484,37 @@ class KclTest {
         }
     }
 
+    /**
+     * A worker started after the node's restart began each shard at its stored checkpoint, not at TRIM_HORIZON:
+     * it processed every record after the checkpoint and none at or before it (and there were such records).
+     */
+    private void assertResumedFromRestoredCheckpoints(Map<String, String> checkpoints, List<Event> events) {
+        for (Shard s : shards) {
+            String shard = s.shardId();
+            String checkpoint = checkpoints.get(shard);
+            assertTrue(isSequenceNumber(checkpoint), shard + " has a checkpoint: " + checkpoint);
+            BigInteger from = new BigInteger(checkpoint);
+            assertTrue(acked.stream().anyMatch(r -> r.shardId().equals(shard) && new BigInteger(r.sequenceNumber()).compareTo(from) <= 0),
+                    shard + " has records up to its checkpoint");
+
+            List<Initialized> starts = events.stream().filter(e -> e instanceof Initialized && e.shardId().equals(shard))
+                    .map(e -> (Initialized) e).toList();
+            assertFalse(starts.isEmpty(), "the new worker took " + shard);
+            assertEquals(checkpoint, starts.get(0).checkpoint(), "the new worker starts " + shard + " from the stored checkpoint");
+            Set<String> processed = events.stream().filter(e -> e instanceof Processed && e.shardId().equals(shard))
+                    .map(e -> ((Processed) e).sequenceNumber()).collect(Collectors.toSet());
+            for (String seq : processed) {
+                assertTrue(new BigInteger(seq).compareTo(from) > 0, shard + ": the new worker re-processed " + seq
+                        + ", at or before the checkpoint " + checkpoint);
+            }
+            for (Acked r : acked) {
+                if (r.shardId().equals(shard) && new BigInteger(r.sequenceNumber()).compareTo(from) > 0) {
+                    assertTrue(processed.contains(r.sequenceNumber()), shard + ": " + r + " after the checkpoint was not processed");
+                }
+            }
+        }
+    }
+
     private static boolean isSequenceNumber(String checkpoint) {
         return checkpoint != null && !checkpoint.isEmpty() && checkpoint.chars().allMatch(Character::isDigit);
     }
@@ -390,7 +529,7 @@ class KclTest {
         while (System.nanoTime() < deadline) {
             if (holds(condition)) return (System.nanoTime() - start) / 1e9;
             for (WorkerProcess w : workers) {
-                if (!w.isAlive() && !killed(w)) fail(what + ": " + w.workerId + " died\n" + w.tail(60));
+                if (!w.isAlive() && !stoppedOnPurpose(w)) fail(what + ": " + w.workerId + " died\n" + w.tail(60));
             }
             sleep(500);
         }
@@ -407,15 +546,20 @@ class KclTest {
         }
     }
 
-    private final Set<WorkerProcess> killedOnPurpose = new HashSet<>();
+    private final Set<WorkerProcess> stoppedOnPurpose = new HashSet<>();
 
     private void kill(WorkerProcess w) throws InterruptedException {
-        killedOnPurpose.add(w);
+        stoppedOnPurpose.add(w);
         w.kill();
     }
 
-    private boolean killed(WorkerProcess w) {
-        return killedOnPurpose.contains(w);
+    private void stopGracefully(WorkerProcess w) throws InterruptedException {
+        stoppedOnPurpose.add(w);
+        w.stop(Duration.ofSeconds(40));
+    }
+
+    private boolean stoppedOnPurpose(WorkerProcess w) {
+        return stoppedOnPurpose.contains(w);
     }
 
     private Supplier<String> diagnostics() {
@@ -426,7 +570,7 @@ class KclTest {
             } catch (RuntimeException e) {
                 s.append("leases: unreadable: ").append(e).append('\n');
             }
-            s.append("missing: ").append(missing(events(workers.toArray(WorkerProcess[]::new))).size()).append(" of ")
+            s.append("missing: ").append(missing(acked, events(workers.toArray(WorkerProcess[]::new))).size()).append(" of ")
                     .append(acked.size()).append('\n');
             for (WorkerProcess w : workers) s.append(w.tail(40)).append('\n');
             return s.toString();

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -69,6 +70,18 @@ public final class WorkerProcess implements AutoCloseable {
     public void kill() throws InterruptedException {
         process.destroyForcibly();
         if (!process.waitFor(10, TimeUnit.SECONDS)) throw new IllegalStateException(workerId + " survived SIGKILL");
+    }
+
+    /**
+     * SIGTERM, as a service manager stops an application: the worker's shutdown hook shuts the KCL down
+     * gracefully (its processors checkpoint, the leader lock is released). Killed if it has not exited in time.
+     */
+    public void stop(Duration timeout) throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            kill();
+            throw new IllegalStateException(workerId + " did not stop within " + timeout + " of SIGTERM\n" + tail(40));
+        }
     }
 
     public List<ProcessedLog.Event> events() {

@@ -238,7 +238,11 @@ public final class SluiceNode {
             KeyCatalog.init(system, settings.region(), clock);
             IdentityEntity.init(system);
             Config dynamodb = system.settings().config().getConfig("sluice.dynamodb");
-            TableEntity.init(system, dynamodb.getInt("snapshot-every"), new JournalCleanup(system)::deleteAllReusable);
+            JournalCleanup tableCleanup = new JournalCleanup(system);
+            java.time.Duration deleteDelay = dynamodb.getDuration("delete-delay");
+            TableEntity.init(system, dynamodb.getInt("snapshot-every"), deleteDelay.isZero() ? tableCleanup::deleteAllReusable
+                    : id -> org.apache.pekko.pattern.Patterns.after(deleteDelay, system.classicSystem().scheduler(),
+                            system.executionContext(), () -> tableCleanup.deleteAllReusable(id)));
             TableCatalog.init(system);
             ClusterSingleton.get(system).init(SingletonActor.of(
                     Behaviors.supervise(RetentionSweeper.create(settings, clock)).onFailure(SupervisorStrategy.restart()),

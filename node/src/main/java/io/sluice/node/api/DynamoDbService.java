@@ -79,12 +79,10 @@ public final class DynamoDbService {
                 Operation.of(DYNAMODB, "ListTables", ListTablesRequest.class, (c, r) -> "*", this::listTables),
                 Operation.of(DYNAMODB, "TagResource", TagResourceRequest.class, (c, r) -> r.resourceArn(), this::tagResource)
                         .checkedBy(r -> new Validation().required("resourceArn", r.resourceArn()).required("tags", r.tags()).check()),
-                Operation.of(DYNAMODB, "UntagResource", UntagResourceRequest.class, (c, r) -> r.resourceArn(),
-                                (c, r, arn) -> this.<TableView>ask(tableOfArn(r.resourceArn()),
-                                        replyTo -> new TableEntity.ChangeTags(Map.of(), r.tagKeys(), replyTo)).thenApply(v -> EMPTY))
+                Operation.of(DYNAMODB, "UntagResource", UntagResourceRequest.class, (c, r) -> r.resourceArn(), this::untagResource)
                         .checkedBy(r -> new Validation().required("resourceArn", r.resourceArn()).required("tagKeys", r.tagKeys()).check()),
                 Operation.of(DYNAMODB, "ListTagsOfResource", ListTagsOfResourceRequest.class, (c, r) -> r.resourceArn(),
-                                (c, r, arn) -> this.<TableView>ask(tableOfArn(r.resourceArn()), TableEntity.Describe::new)
+                                (c, r, arn) -> tagged(r.resourceArn(), this.<TableView>ask(tableOfArn(r.resourceArn()), TableEntity.Describe::new))
                                         .thenApply(v -> new ListTagsOfResourceResponse(tags(v.schema().tags()), null)))
                         .checkedBy(r -> new Validation().required("resourceArn", r.resourceArn()).check()),
                 onTable("DescribeContinuousBackups", TableNameRequest.class, TableNameRequest::tableName,
@@ -147,7 +145,8 @@ public final class DynamoDbService {
      * The catalogue (ListTables, the table limit) is told after the table's entity, so a node that stops
      * or an ask that times out in between leaves it behind the entity. The client retries, and the
      * entity's refusal says where the table stands: it exists (a lost Add), or is absent or being
-     * deleted (a lost Remove). The catalogue is put right by it before the refusal is answered.
+     * deleted (a lost Remove). The catalogue is put right by it before the refusal is answered. (A
+     * DeleteTable of a table being deleted is no refusal: it is answered as the first was, Remove and all.)
      */
     private <T> CompletionStage<T> catalogued(String name, Throwable failure) {
         ApiException refused = ApiException.of(failure);
@@ -199,15 +198,14 @@ public final class DynamoDbService {
         TableSchema schema = new TableSchema(name, UUID.randomUUID().toString(), now, key[0], key[1], billing, capacity[0],
                 capacity[1], now, Boolean.TRUE.equals(r.deletionProtectionEnabled()), List.copyOf(indexes), Map.copyOf(tags),
                 false, 0, r.tableClass() == null ? "STANDARD" : r.tableClass());
-        return Futures.direct(TableCatalog.ref(system, accountId).<TableCatalog.State>ask(TableCatalog.ListAll::new, askTimeout))
-                .thenCompose(listing -> {
-                    if (listing.tables().size() >= tableLimit && !listing.tables().contains(name)) {
-                        throw AwsError.LimitExceededException.exception("Subscriber limit exceeded: Table limit of " + tableLimit
-                                + " tables per account exceeded");
-                    }
-                    return this.<TableView>ask(name, replyTo -> new TableEntity.Create(schema, replyTo))
-                            .exceptionallyCompose(failure -> catalogued(name, failure));
-                })
+        // the place is held for as long as the two asks after it may take
+        long holdFor = askTimeout.toMillis() * 3;
+        return catalog(replyTo -> new TableCatalog.Reserve(name, tableLimit, holdFor, replyTo))
+                .thenCompose(reserved -> this.<TableView>ask(name, replyTo -> new TableEntity.Create(schema, replyTo))
+                        .exceptionallyCompose(failure -> {
+                            TableCatalog.ref(system, accountId).tell(new TableCatalog.Release(name));
+                            return catalogued(name, failure);
+                        }))
                 .thenCompose(view -> catalog(replyTo -> new TableCatalog.Add(name, replyTo))
                         .thenApply(d -> new TableDescriptionResponse(describe(view))));
     }
@@ -294,10 +292,22 @@ public final class DynamoDbService {
 
     private CompletionStage<?> updateTable(Caller caller, UpdateTableRequest r, String arn) {
         String name = nameOf(r.tableName());
-        new Validation().oneOf("billingMode", r.billingMode(), List.of("PROVISIONED", "PAY_PER_REQUEST"))
-                .size("globalSecondaryIndexUpdates", r.globalSecondaryIndexUpdates(), 0, 5).check();
+        new Validation().oneOf("billingMode", r.billingMode(), List.of("PROVISIONED", "PAY_PER_REQUEST")).check();
         List<GlobalSecondaryIndexUpdate> updates = r.globalSecondaryIndexUpdates() == null ? List.of() : r.globalSecondaryIndexUpdates();
-        if (updates.size() > 1) {
+        for (GlobalSecondaryIndexUpdate u : updates) {
+            int actions = (u.create() != null ? 1 : 0) + (u.delete() != null ? 1 : 0) + (u.update() != null ? 1 : 0);
+            if (actions == 0) {
+                throw AwsError.ValidationException.exception("One or more parameter values were invalid: "
+                        + "One of GlobalSecondaryIndexUpdate.Update, Create, Delete must not be null");
+            }
+            if (actions > 1) {
+                throw AwsError.ValidationException.exception("One or more parameter values were invalid: "
+                        + "Only one of GlobalSecondaryIndexUpdate.Update, Create, Delete can be specified");
+            }
+        }
+        // AWS builds or drops one index at a time: two Creates or Deletes in one request are refused as a limit
+        // (any number of Update actions may come along; the index is never CREATING here, see TableEntity)
+        if (updates.stream().filter(u -> u.create() != null || u.delete() != null).count() > 1) {
             throw AwsError.LimitExceededException.exception("Subscriber limit exceeded: Only 1 online index can be created or deleted "
                     + "simultaneously per table");
         }
@@ -324,9 +334,6 @@ public final class DynamoDbService {
                 } else if (u.delete() != null) {
                     new Validation().required("globalSecondaryIndexUpdates.member.delete.indexName", u.delete().indexName()).check();
                     delete = u.delete().indexName();
-                } else if (u.update() == null) {
-                    throw AwsError.ValidationException.exception("One or more parameter values were invalid: "
-                            + "One of GlobalSecondaryIndexUpdate.Update, Create, Delete must not be null");
                 }
             }
             TableSchema.Index newIndex = create;
@@ -356,13 +363,36 @@ public final class DynamoDbService {
     }
 
     private CompletionStage<?> tagResource(Caller caller, TagResourceRequest r, String arn) {
+        String table = tableOfArn(r.resourceArn());
+        if (r.tags().isEmpty()) {
+            throw AwsError.ValidationException.exception("Atleast one Tag needs to be provided as Input.");
+        }
         Map<String, String> tags = new LinkedHashMap<>();
         for (Tag t : r.tags()) {
             new Validation().required("tags.member.key", t.key()).length("tags.member.key", t.key(), 1, 128)
                     .required("tags.member.value", t.value()).length("tags.member.value", t.value(), 0, 256).check();
             tags.put(t.key(), t.value());
         }
-        return this.<TableView>ask(tableOfArn(r.resourceArn()), replyTo -> new TableEntity.ChangeTags(tags, List.of(), replyTo)).thenApply(v -> EMPTY);
+        return tagged(r.resourceArn(), this.<TableView>ask(table, replyTo -> new TableEntity.ChangeTags(tags, List.of(), replyTo)))
+                .thenApply(v -> EMPTY);
+    }
+
+    private CompletionStage<?> untagResource(Caller caller, UntagResourceRequest r, String arn) {
+        String table = tableOfArn(r.resourceArn());
+        if (r.tagKeys().isEmpty()) {
+            throw AwsError.ValidationException.exception("Atleast one Tag Key needs to be provided as Input.");
+        }
+        // AWS names nothing here, unlike TagResource and ListTagsOfResource
+        return this.<TableView>ask(table, replyTo -> new TableEntity.ChangeTags(Map.of(), r.tagKeys(), replyTo)).thenApply(v -> EMPTY);
+    }
+
+    /** TagResource and ListTagsOfResource say which ARN names no table in AWS's words (sic: "ResourcArn"). */
+    private static <T> CompletionStage<T> tagged(String arn, CompletionStage<T> call) {
+        return call.exceptionallyCompose(failure -> {
+            if (ApiException.of(failure).error() != AwsError.ResourceNotFoundException) return CompletableFuture.failedStage(failure);
+            return CompletableFuture.failedStage(AwsError.ResourceNotFoundException.exception(
+                    "Requested resource not found: ResourcArn: " + arn + " not found"));
+        });
     }
 
     private static List<Tag> tags(Map<String, String> tags) {

@@ -17,15 +17,25 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 
+import io.sluice.protocol.AwsError;
+
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeSet;
 
 /**
  * The DynamoDB tables of one account, by name: what ListTables pages through. A table is listed once
  * CreateTable has made it and leaves when DeleteTable has been accepted.
+ *
+ * <p>The account's table limit is kept here, one command at a time: CreateTable first reserves a
+ * place ({@link Reserve}), then makes the table, then lists it ({@link Add}), so two CreateTables
+ * racing for the last place cannot both have it. A reservation is held in memory only, and lapses
+ * after a while: a node that stops between the two leaves no table listed that does not exist.
  */
 public final class TableCatalog
         extends EventSourcedBehaviorWithEnforcedReplies<TableCatalog.Command, TableCatalog.Event, TableCatalog.State> {
@@ -39,6 +49,17 @@ public final class TableCatalog
     public record Remove(String tableName, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
     public record ListAll(ActorRef<State> replyTo) implements Command {}
+
+    /**
+     * Holds a place for a table about to be made, unless the account has {@code limit} tables listed or
+     * reserved already (LimitExceededException); a name already listed or reserved needs no new place.
+     * The place lapses after {@code holdForMillis} unless the table is listed by then.
+     */
+    public record Reserve(String tableName, int limit, long holdForMillis, ActorRef<StatusReply<Done>> replyTo)
+            implements Command {}
+
+    /** Gives up a reservation whose CreateTable failed. */
+    public record Release(String tableName) implements Command {}
 
     @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
     @JsonSubTypes({
@@ -70,6 +91,12 @@ public final class TableCatalog
         return new TableCatalog(accountId);
     }
 
+    /**
+     * Places held by CreateTables under way, by name, until a deadline (System.nanoTime). Not state: a
+     * reservation is not recovered, so none outlives the incarnation that granted it.
+     */
+    private final Map<String, Long> reserved = new HashMap<>();
+
     private TableCatalog(String accountId) {
         super(PersistenceId.of(ENTITY_KEY.name(), accountId), Entities.RESTART);
     }
@@ -94,7 +121,27 @@ public final class TableCatalog
                         ? Effect().reply(c.replyTo(), StatusReply.ack())
                         : Effect().persist(new Removed(c.tableName())).thenReply(c.replyTo(), n -> StatusReply.ack()))
                 .onCommand(ListAll.class, (s, c) -> Effect().reply(c.replyTo(), s))
+                .onCommand(Reserve.class, this::onReserve)
+                .onCommand(Release.class, (s, c) -> {
+                    reserved.remove(c.tableName());
+                    return Effect().noReply();
+                })
                 .build();
+    }
+
+    private ReplyEffect<Event, State> onReserve(State state, Reserve cmd) {
+        long now = System.nanoTime();
+        reserved.values().removeIf(deadline -> deadline - now < 0);
+        reserved.keySet().removeAll(state.tables());
+        if (state.tables().contains(cmd.tableName()) || reserved.containsKey(cmd.tableName())) {
+            return Effect().reply(cmd.replyTo(), StatusReply.ack());
+        }
+        if (state.tables().size() + reserved.size() >= cmd.limit()) {
+            return Effect().reply(cmd.replyTo(), StatusReply.error(AwsError.LimitExceededException.exception(
+                    "Subscriber limit exceeded: Table limit of " + cmd.limit() + " tables per account exceeded")));
+        }
+        reserved.put(cmd.tableName(), now + cmd.holdForMillis() * 1_000_000L);
+        return Effect().reply(cmd.replyTo(), StatusReply.ack());
     }
 
     @Override

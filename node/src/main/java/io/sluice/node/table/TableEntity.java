@@ -291,7 +291,9 @@ public final class TableEntity
                 .onCommand(Describe.class, (s, c) -> Effect().reply(c.replyTo(),
                         StatusReply.success(new TableView(s.schema(), "DELETING", 0, 0, Map.of()))))
                 .onCommand(Update.class, (s, c) -> Effect().reply(c.replyTo(), inUse(DELETING + tableName)))
-                .onCommand(Delete.class, (s, c) -> Effect().reply(c.replyTo(), inUse(DELETING + tableName)))
+                // AWS: "If table is already in the DELETING state, no error is returned"
+                .onCommand(Delete.class, (s, c) -> Effect().reply(c.replyTo(),
+                        StatusReply.success(new TableView(s.schema(), "DELETING", 0, 0, Map.of()))))
                 .onCommand(ChangeTags.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
                 .onCommand(ChangeBackups.class, (s, c) -> Effect().reply(c.replyTo(), tableNotFound()))
                 .onCommand(Write.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
@@ -337,7 +339,7 @@ public final class TableEntity
         if (cmd.deleteIndex() != null) {
             if (schema.index(cmd.deleteIndex()).isEmpty()) {
                 return Effect().reply(cmd.replyTo(), StatusReply.error(AwsError.ResourceNotFoundException.exception(
-                        "Requested resource not found: Index: " + cmd.deleteIndex() + " not found")));
+                        "Requested resource not found: Index " + cmd.deleteIndex() + " for table " + tableName)));
             }
             events.add(new IndexRemoved(cmd.deleteIndex()));
         }

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -34,13 +35,15 @@ import static org.junit.jupiter.api.Assertions.*;
  * value. A round may have at most one acknowledged winner; a round in which every racer got a
  * definite answer has exactly one; and every acknowledged win is in the history at its position, so
  * none was lost. A request that failed (a node down, a time-out) may or may not have taken effect;
- * the history says which, and no other racer may have been acknowledged for that round.
+ * the history says which, and no other racer may have been acknowledged for that round. Rounds are
+ * numbered from 1 as they start, so a caller can tell wins of rounds that started after an event (a
+ * node's death) from those before.
  */
 final class LeaseRace {
-    static final String TABLE = "lease-race";
     private static final Map<String, AttributeValue> KEY = Map.of("leaseKey", AttributeValue.builder().s("shardId-000000000000").build());
 
     private final List<DynamoDbClient> clients = new ArrayList<>();
+    private final String table;
     private final int racers;
     private final AtomicBoolean stop = new AtomicBoolean();
     private volatile boolean finished;
@@ -48,32 +51,45 @@ final class LeaseRace {
     private final Map<Long, List<String>> acknowledgedWins = new ConcurrentHashMap<>();
     private final Map<Long, Integer> undecided = new ConcurrentHashMap<>();
     private final AtomicLong rounds = new AtomicLong();
+    /** Each round (by number) with an acknowledged win, and when the first was acknowledged (System.nanoTime). */
+    private final ConcurrentSkipListMap<Long, Long> winTimes = new ConcurrentSkipListMap<>();
     private final List<Thread> threads = new ArrayList<>();
     /** Racers meet here before a round (the last to arrive reads the counter) and after it. */
     private final CyclicBarrier roundStart;
     private final CyclicBarrier roundEnd;
     private final Map<String, String> failures = new ConcurrentHashMap<>();
+    /** What stopped a racer or the round machinery itself (a broken barrier, a counter nobody could read). */
+    private volatile Exception broken;
 
-    /** Creates the table through the first endpoint and starts {@code racersPerNode} racers against each endpoint. */
-    static LeaseRace start(List<URI> endpoints, String accessKey, String secret, int racersPerNode) {
-        return new LeaseRace(endpoints, accessKey, secret, racersPerNode);
+    /**
+     * A DynamoDB client of one endpoint that sends each request once: an SDK retry of a write that took
+     * effect would read as a lost race.
+     */
+    static DynamoDbClient client(URI endpoint, String accessKey, String secret) {
+        return DynamoDbClient.builder().endpointOverride(endpoint).region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secret)))
+                .httpClient(UrlConnectionHttpClient.builder().socketTimeout(Duration.ofSeconds(15))
+                        .connectionTimeout(Duration.ofSeconds(2)).build())
+                .overrideConfiguration(c -> c.retryPolicy(RetryPolicy.none()).apiCallTimeout(Duration.ofSeconds(20)))
+                .build();
     }
 
-    private LeaseRace(List<URI> endpoints, String accessKey, String secret, int racersPerNode) {
-        for (URI endpoint : endpoints) {
-            clients.add(DynamoDbClient.builder().endpointOverride(endpoint).region(Region.US_EAST_1)
-                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secret)))
-                    .httpClient(UrlConnectionHttpClient.builder().socketTimeout(Duration.ofSeconds(15))
-                            .connectionTimeout(Duration.ofSeconds(2)).build())
-                    // one request per attempt: an SDK retry of a write that took effect would read as a lost race
-                    .overrideConfiguration(c -> c.retryPolicy(RetryPolicy.none()).apiCallTimeout(Duration.ofSeconds(20)))
-                    .build());
-        }
-        DynamoDbClient admin = clients.get(0);
-        admin.createTable(b -> b.tableName(TABLE).billingMode(BillingMode.PAY_PER_REQUEST)
+    /** Creates a lease table (hash key {@code leaseKey}, on demand), as the KCL does. */
+    static void createTable(DynamoDbClient dynamo, String table) {
+        dynamo.createTable(b -> b.tableName(table).billingMode(BillingMode.PAY_PER_REQUEST)
                 .keySchema(KeySchemaElement.builder().attributeName("leaseKey").keyType(KeyType.HASH).build())
                 .attributeDefinitions(AttributeDefinition.builder().attributeName("leaseKey").attributeType(ScalarAttributeType.S).build()));
-        admin.putItem(b -> b.tableName(TABLE).item(Map.of("leaseKey", KEY.get("leaseKey"), "c", n(0),
+    }
+
+    /** Puts the lease item into {@code table} (see {@link #createTable}) and starts {@code racersPerNode} racers per endpoint. */
+    static LeaseRace start(List<URI> endpoints, String accessKey, String secret, int racersPerNode, String table) {
+        return new LeaseRace(endpoints, accessKey, secret, racersPerNode, table);
+    }
+
+    private LeaseRace(List<URI> endpoints, String accessKey, String secret, int racersPerNode, String table) {
+        this.table = table;
+        for (URI endpoint : endpoints) clients.add(client(endpoint, accessKey, secret));
+        clients.get(0).putItem(b -> b.tableName(table).item(Map.of("leaseKey", KEY.get("leaseKey"), "c", n(0),
                 "history", AttributeValue.builder().l(List.of()).build())));
         this.racers = racersPerNode * endpoints.size();
         this.roundStart = new CyclicBarrier(racers, this::nextRound);
@@ -96,7 +112,7 @@ final class LeaseRace {
         for (int attempt = 0; ; attempt++) {
             DynamoDbClient client = clients.get(attempt % clients.size());
             try {
-                round.set(Long.parseLong(client.getItem(b -> b.tableName(TABLE).key(KEY).consistentRead(true)).item().get("c").n()));
+                round.set(Long.parseLong(client.getItem(b -> b.tableName(table).key(KEY).consistentRead(true)).item().get("c").n()));
                 rounds.incrementAndGet();
                 return;
             } catch (RuntimeException unavailable) {
@@ -106,19 +122,47 @@ final class LeaseRace {
         }
     }
 
+    /** How many rounds have started; a round numbered higher starts after this call. */
+    long roundsStarted() {
+        return rounds.get();
+    }
+
+    /**
+     * Waits until a round numbered above {@code round} has an acknowledged win and returns when it was
+     * acknowledged (System.nanoTime); fails after {@code timeout} or if the race broke down.
+     */
+    long awaitWinAfter(long round, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Map.Entry<Long, Long> win = winTimes.higherEntry(round);
+            if (win != null) return win.getValue();
+            assertNull(broken, "the race broke down");
+            assertTrue(System.nanoTime() < deadline, "no acknowledged win in a round after round " + round + " within " + timeout
+                    + " (" + rounds.get() + " rounds started; undecided because of " + failures + ")");
+            Thread.sleep(100);
+        }
+    }
+
+    /** Acknowledged wins in rounds numbered above {@code round}. */
+    long winsAfter(long round) {
+        return winTimes.tailMap(round, false).size();
+    }
+
     private void race(String name, DynamoDbClient client) {
         try {
             while (!finished) {
                 roundStart.await(120, TimeUnit.SECONDS);
                 long c = round.get();
+                long number = rounds.get(); // changes only in nextRound, while every racer waits at roundStart
                 try {
-                    client.updateItem(b -> b.tableName(TABLE).key(KEY)
+                    client.updateItem(b -> b.tableName(table).key(KEY)
                             .conditionExpression("c = :c")
                             .updateExpression("SET c = :next, #h = list_append(#h, :me)")
                             .expressionAttributeNames(Map.of("#h", "history"))
                             .expressionAttributeValues(Map.of(":c", n(c), ":next", n(c + 1),
                                     ":me", AttributeValue.builder().l(AttributeValue.builder().s(name).build()).build())));
                     acknowledgedWins.computeIfAbsent(c, k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(name);
+                    winTimes.putIfAbsent(number, System.nanoTime());
                 } catch (ConditionalCheckFailedException lost) {
                     // another racer won this round
                 } catch (RuntimeException unknown) {
@@ -127,8 +171,9 @@ final class LeaseRace {
                 }
                 roundEnd.await(120, TimeUnit.SECONDS);
             }
-        } catch (java.util.concurrent.BrokenBarrierException | java.util.concurrent.TimeoutException | InterruptedException e) {
-            if (!stop.get()) throw new IllegalStateException(name + " lost its barrier", e);
+        } catch (Exception e) {
+            // a barrier broken or timed out, or (for the racer that ran it) nextRound giving up: the race is void
+            if (broken == null) broken = e;
         }
     }
 
@@ -139,7 +184,8 @@ final class LeaseRace {
             t.join(TimeUnit.SECONDS.toMillis(150));
             assertFalse(t.isAlive(), t.getName() + " did not stop");
         }
-        Map<String, AttributeValue> item = clients.get(0).getItem(b -> b.tableName(TABLE).key(KEY).consistentRead(true)).item();
+        if (broken != null) throw new AssertionError("the race broke down", broken);
+        Map<String, AttributeValue> item = clients.get(0).getItem(b -> b.tableName(table).key(KEY).consistentRead(true)).item();
         long finalCount = Long.parseLong(item.get("c").n());
         List<String> history = item.get("history").l().stream().map(AttributeValue::s).toList();
         assertEquals(finalCount, history.size(), "one history entry per move of the counter");
@@ -154,9 +200,9 @@ final class LeaseRace {
             }
         }
         clients.forEach(DynamoDbClient::close);
-        return String.format("lease race: %d racers on %d nodes, %d rounds, counter %d, %d acknowledged wins, "
+        return String.format("lease race on table %s: %d racers on %d nodes, %d rounds, counter %d, %d acknowledged wins, "
                         + "%d rounds with undecided requests (node down), 0 double wins, 0 lost wins",
-                racers, clients.size(), rounds.get(), finalCount, acknowledgedWins.size(), undecided.size())
+                table, racers, clients.size(), rounds.get(), finalCount, acknowledgedWins.size(), undecided.size())
                 + (failures.isEmpty() ? "" : "; undecided because of " + failures);
     }
 

@@ -4,6 +4,7 @@ import io.sluice.node.runtime.Futures;
 import io.sluice.node.kms.KeyEntity;
 import io.sluice.node.shard.ShardEntity;
 import io.sluice.node.stream.StreamEntity;
+import io.sluice.node.table.TableEntity;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.Member;
@@ -24,7 +25,7 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * The operator's view of the cluster from one node: members and their status, the leader, and the
- * entities (stream shards, streams, keys) this node hosts. Served at {@code GET /admin/cluster};
+ * entities (stream shards, streams, keys, DynamoDB tables) this node hosts. Served at {@code GET /admin/cluster};
  * asking every node shows where each shard lives.
  */
 public final class ClusterView {
@@ -49,10 +50,12 @@ public final class ClusterView {
         CompletableFuture<List<String>> shards = local(ShardEntity.ENTITY_KEY).toCompletableFuture();
         CompletableFuture<List<String>> streams = local(StreamEntity.ENTITY_KEY).toCompletableFuture();
         CompletableFuture<List<String>> keys = local(KeyEntity.ENTITY_KEY).toCompletableFuture();
-        return CompletableFuture.allOf(shards, streams, keys).thenApply(v -> {
+        CompletableFuture<List<String>> tables = local(TableEntity.ENTITY_KEY).toCompletableFuture();
+        return CompletableFuture.allOf(shards, streams, keys, tables).thenApply(v -> {
             out.put("hostedStreamShards", shards.join());
             out.put("hostedStreams", streams.join());
             out.put("hostedKeys", keys.join());
+            out.put("hostedTables", tables.join());
             return out;
         });
     }

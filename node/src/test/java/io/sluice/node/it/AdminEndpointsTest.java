@@ -8,6 +8,12 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
+import software.amazon.awssdk.services.dynamodb.model.BillingMode;
+import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
+import software.amazon.awssdk.services.dynamodb.model.KeyType;
+import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 
 import java.net.http.HttpClient;
@@ -27,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class AdminEndpointsTest {
     static final String STREAM = "secret-orders-7f3a";
+    static final String TABLE = "secret-leases-7f3a";
     static final String STATS = "/admin/stats";
     static final String CLUSTER = "/admin/cluster";
     static final String NODE_ARN_PATTERN = "arn:aws:sluice:us-east-1:000000000000:node/*";
@@ -55,6 +62,11 @@ class AdminEndpointsTest {
             TestNode.createActive(kinesis, STREAM, 1);
             kinesis.putRecord(b -> b.streamName(STREAM).partitionKey("k").data(SdkBytes.fromUtf8String("x")));
         }
+        try (DynamoDbClient dynamo = node.dynamoDbClient()) {
+            dynamo.createTable(b -> b.tableName(TABLE).billingMode(BillingMode.PAY_PER_REQUEST)
+                    .keySchema(KeySchemaElement.builder().attributeName("leaseKey").keyType(KeyType.HASH).build())
+                    .attributeDefinitions(AttributeDefinition.builder().attributeName("leaseKey").attributeType(ScalarAttributeType.S).build()));
+        }
     }
 
     @AfterAll
@@ -78,6 +90,7 @@ class AdminEndpointsTest {
         JsonNode body = json.readTree(r.body());
         assertEquals(type, body.get("__type").asText(), text(r));
         assertFalse(text(r).contains(STREAM), "a refusal names a stream: " + text(r));
+        assertFalse(text(r).contains(TABLE), "a refusal names a table: " + text(r));
         assertFalse(text(r).contains("sluice-warmup"), text(r));
         return body.get("message").asText();
     }
@@ -87,14 +100,22 @@ class AdminEndpointsTest {
         return json.readTree(r.body());
     }
 
+    static List<String> names(JsonNode array) {
+        assertTrue(array.isArray(), String.valueOf(array));
+        List<String> names = new java.util.ArrayList<>();
+        array.forEach(n -> names.add(n.asText()));
+        return names;
+    }
+
     static HttpResponse<byte[]> anonymous(String path) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(node.endpoint().resolve(path)).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
     }
 
     @Test
-    void theClusterViewNamesStreamsSoItIsWorthGuarding() throws Exception {
-        assertTrue(answered(root.get(CLUSTER)).toString().contains(STREAM));
+    void theClusterViewNamesStreamsAndTablesSoItIsWorthGuarding() throws Exception {
+        String view = answered(root.get(CLUSTER)).toString();
+        assertTrue(view.contains(STREAM) && view.contains(TABLE), view);
     }
 
     @Test
@@ -140,6 +161,7 @@ class AdminEndpointsTest {
             JsonNode cluster = answered(allowed.get(CLUSTER));
             assertEquals("Up", cluster.path("selfStatus").asText(), cluster.toString());
             assertTrue(cluster.path("hostedStreams").toString().contains(STREAM), cluster.toString());
+            assertEquals(List.of(TABLE), names(cluster.path("hostedTables")), cluster.toString());
         }
     }
 

@@ -31,7 +31,11 @@ import static org.junit.jupiter.api.Assertions.*;
  * through every endpoint while one node is killed with SIGKILL, and later while another stops
  * gracefully; the leaving node's shards are served by the others; each node comes back and rejoins.
  * Read back through every node's endpoint, every acknowledged record is present exactly once, encrypted,
- * with the data written, in acknowledged order per producer and shard.
+ * with the data written, in acknowledged order per producer and shard. Meanwhile racers on every node race
+ * for one lease item (a DynamoDB conditional update, see {@link LeaseRace}) in a table that lives on the
+ * node that is killed: the table moves to a surviving node; racers whose node is gone move to the next
+ * endpoint, as clients behind a load balancer do, so that rounds started after the kill are again decided
+ * by every racer, each with exactly one winner; and no round has two acknowledged winners or loses one.
  */
 class ClusterFailoverTest {
     static final int NODES = 3;
@@ -41,6 +45,8 @@ class ClusterFailoverTest {
     /** How long a stopped producer may take to return: its last put, with retries, is bounded by PUT_TIMEOUT. */
     static final Duration PRODUCER_EXIT = PUT_TIMEOUT.plusSeconds(30);
     static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
+    /** Lease-race rounds started after the kill that every racer must see decided, each with exactly one winner. */
+    static final int DECIDED_ROUNDS_AFTER_KILL = 5;
     static LocalCluster cluster;
 
     @AfterAll
@@ -106,8 +112,10 @@ class ClusterFailoverTest {
         List<String> killedShards = new ArrayList<>();
         cluster.view(1).get("hostedStreamShards").forEach(e -> killedShards.add(e.asText()));
 
-        // KCL-style workers on every node race for one lease (a DynamoDB conditional update) through the kill
-        LeaseRace race = LeaseRace.start(cluster.endpoints(), cluster.accessKey, cluster.secret, 2);
+        // KCL-style workers on every node race for one lease (a DynamoDB conditional update) through the kill,
+        // in a table that lives on the node to be killed, so that the table itself fails over mid-race
+        String raceTable = tableHostedBy(1);
+        LeaseRace race = LeaseRace.start(cluster.endpoints(), cluster.accessKey, cluster.secret, 2, raceTable);
 
         // producers: one per (endpoint, shard) pair, each writes sequentially and remembers what was acknowledged
         Writes killPhase = new Writes();
@@ -118,14 +126,25 @@ class ClusterFailoverTest {
         }
         Thread.sleep(3000);
         long beforeKill = killPhase.acknowledged();
-        cluster.process(1).destroyForcibly(); // SIGKILL
+        assertTrue(hostedTables(1).contains(raceTable), raceTable + " moved off node 2 before the kill");
+        Process killed = cluster.process(1).destroyForcibly(); // SIGKILL
         long killedAt = System.nanoTime();
+        assertTrue(killed.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), "node 2 still running after SIGKILL");
+        long roundAtKill = race.roundsStarted(); // rounds numbered higher started with node 2 dead
 
         // the killed node's shards accept writes again through the surviving nodes
         double recoverySeconds = untilServed(killedShards, keyOfShard, killedAt);
+        // and the race table, on a surviving node, decides rounds that started after the kill
+        double tableSeconds = (race.awaitWinAfter(roundAtKill, Duration.ofSeconds(90)) - killedAt) / 1e9;
+        String tableHost = awaitHostedElsewhere(raceTable, 1);
+        // the racers that were on node 2 have moved on, so every racer gets a definite answer again
+        race.awaitDecidedRoundsAfter(roundAtKill, DECIDED_ROUNDS_AFTER_KILL, Duration.ofSeconds(60));
         Thread.sleep(2000);
         killPhase.finish();
-        String raced = race.stopAndVerify();
+        long winsAfterKill = race.winsAfter(roundAtKill);
+        String raced = race.stopAndVerify(roundAtKill, DECIDED_ROUNDS_AFTER_KILL) + String.format("; %s lived on node 2 and after its SIGKILL on %s, "
+                + "first acknowledged win %.1f s after the kill, %d acknowledged wins in the %d rounds started after it (round %d)",
+                raceTable, tableHost, tableSeconds, winsAfterKill, race.roundsStarted() - roundAtKill, roundAtKill);
 
         long acknowledged = killPhase.acknowledged();
         assertTrue(acknowledged > beforeKill, "writes continued after the kill");
@@ -174,6 +193,45 @@ class ClusterFailoverTest {
                 Math.max(stopRetryDuplicates[1], afterRejoin[1]), rejoin3Seconds);
         System.out.println(raced);
         admin.close();
+    }
+
+    /** The DynamoDB tables node {@code i} hosts, from its cluster view. */
+    static Set<String> hostedTables(int i) throws Exception {
+        Set<String> tables = new HashSet<>();
+        cluster.view(i).get("hostedTables").forEach(t -> tables.add(t.asText()));
+        return tables;
+    }
+
+    /**
+     * Creates lease tables {@code lease-race-0}, {@code lease-race-1}, ... until one lives on node {@code i}
+     * (Cluster Sharding places a table's entity when CreateTable starts it) and returns its name; the others
+     * stay, unused. Fails after 30 tables.
+     */
+    static String tableHostedBy(int i) throws Exception {
+        try (var dynamo = LeaseRace.client(cluster.endpoint(0), cluster.accessKey, cluster.secret)) {
+            for (int candidate = 0; candidate < 30; candidate++) {
+                String table = "lease-race-" + candidate;
+                LeaseRace.createTable(dynamo, table);
+                if (hostedTables(i).contains(table)) return table;
+            }
+        }
+        throw new AssertionError("none of 30 tables placed on node " + (i + 1));
+    }
+
+    /** Waits until a node other than {@code gone} hosts {@code table} and returns its name ("node3"); fails after 60 s. */
+    static String awaitHostedElsewhere(String table, int gone) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            for (int i = 0; i < NODES; i++) {
+                try {
+                    if (i != gone && hostedTables(i).contains(table)) return "node" + (i + 1);
+                } catch (Exception notAnswering) {
+                    // a node still taking over may not answer its view in time
+                }
+            }
+            assertTrue(System.nanoTime() < deadline, table + " hosted by no surviving node");
+            Thread.sleep(250);
+        }
     }
 
     /** Waits until the stream is ACTIVE (after creation or an encryption change) and returns its summary; fails after 30 s. */

@@ -240,9 +240,7 @@ public final class SluiceNode {
             Config dynamodb = system.settings().config().getConfig("sluice.dynamodb");
             JournalCleanup tableCleanup = new JournalCleanup(system);
             java.time.Duration deleteDelay = dynamodb.getDuration("delete-delay");
-            TableEntity.init(system, dynamodb.getInt("snapshot-every"), deleteDelay.isZero() ? tableCleanup::deleteAllReusable
-                    : id -> org.apache.pekko.pattern.Patterns.after(deleteDelay, system.classicSystem().scheduler(),
-                            system.executionContext(), () -> tableCleanup.deleteAllReusable(id)));
+            TableEntity.init(system, dynamodb.getInt("snapshot-every"), deleteDelay, tableCleanup::deleteAllReusable);
             TableCatalog.init(system);
             ClusterSingleton.get(system).init(SingletonActor.of(
                     Behaviors.supervise(RetentionSweeper.create(settings, clock)).onFailure(SupervisorStrategy.restart()),

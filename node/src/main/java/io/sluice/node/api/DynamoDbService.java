@@ -142,6 +142,18 @@ public final class DynamoDbService {
     }
 
     /**
+     * What a table entity's refusal says of the table: there ("Table already exists"), not there ("Table is
+     * being deleted", not found), or nothing (a time-out, an internal failure): null.
+     */
+    private static Boolean tableExists(String name, Throwable failure) {
+        ApiException refused = ApiException.of(failure);
+        String message = refused.getMessage() == null ? "" : refused.getMessage();
+        return message.endsWith(TableEntity.EXISTS + name) ? Boolean.TRUE
+                : message.endsWith(TableEntity.DELETING + name) || refused.error() == AwsError.ResourceNotFoundException
+                ? Boolean.FALSE : null;
+    }
+
+    /**
      * The catalogue (ListTables, the table limit) is told after the table's entity, so a node that stops
      * or an ask that times out in between leaves it behind the entity. The client retries, and the
      * entity's refusal says where the table stands: it exists (a lost Add), or is absent or being
@@ -150,10 +162,7 @@ public final class DynamoDbService {
      */
     private <T> CompletionStage<T> catalogued(String name, Throwable failure) {
         ApiException refused = ApiException.of(failure);
-        String message = refused.getMessage() == null ? "" : refused.getMessage();
-        Boolean exists = message.endsWith(TableEntity.EXISTS + name) ? Boolean.TRUE
-                : message.endsWith(TableEntity.DELETING + name) || refused.error() == AwsError.ResourceNotFoundException
-                ? Boolean.FALSE : null;
+        Boolean exists = tableExists(name, failure);
         if (exists == null) return CompletableFuture.failedStage(failure);
         return catalog(replyTo -> exists ? new TableCatalog.Add(name, replyTo) : new TableCatalog.Remove(name, replyTo))
                 .handle((done, ignored) -> { throw new java.util.concurrent.CompletionException(refused); });
@@ -202,10 +211,9 @@ public final class DynamoDbService {
         long holdFor = askTimeout.toMillis() * 3;
         return catalog(replyTo -> new TableCatalog.Reserve(name, tableLimit, holdFor, replyTo))
                 .thenCompose(reserved -> this.<TableView>ask(name, replyTo -> new TableEntity.Create(schema, replyTo))
-                        .exceptionallyCompose(failure -> {
-                            TableCatalog.ref(system, accountId).tell(new TableCatalog.Release(name));
-                            return catalogued(name, failure);
-                        }))
+                        // catalogued: the refusal's Add or Remove also ends the reservation; after a time-out (the
+                        // table may have been made) the place is held until it lapses
+                        .exceptionallyCompose(failure -> catalogued(name, failure)))
                 .thenCompose(view -> catalog(replyTo -> new TableCatalog.Add(name, replyTo))
                         .thenApply(d -> new TableDescriptionResponse(describe(view))));
     }

@@ -58,9 +58,6 @@ public final class TableCatalog
     public record Reserve(String tableName, int limit, long holdForMillis, ActorRef<StatusReply<Done>> replyTo)
             implements Command {}
 
-    /** Gives up a reservation whose CreateTable failed. */
-    public record Release(String tableName) implements Command {}
-
     @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
     @JsonSubTypes({
             @JsonSubTypes.Type(value = Added.class, name = "added"),
@@ -114,18 +111,21 @@ public final class TableCatalog
     @Override
     public CommandHandlerWithReply<Command, Event, State> commandHandler() {
         return newCommandHandlerWithReplyBuilder().forAnyState()
-                .onCommand(Add.class, (s, c) -> s.tables().contains(c.tableName())
-                        ? Effect().reply(c.replyTo(), StatusReply.ack())
-                        : Effect().persist(new Added(c.tableName())).thenReply(c.replyTo(), n -> StatusReply.ack()))
-                .onCommand(Remove.class, (s, c) -> !s.tables().contains(c.tableName())
-                        ? Effect().reply(c.replyTo(), StatusReply.ack())
-                        : Effect().persist(new Removed(c.tableName())).thenReply(c.replyTo(), n -> StatusReply.ack()))
+                // a listed or removed table holds no reservation any more: its place is counted by the listing, or free
+                .onCommand(Add.class, (s, c) -> {
+                    reserved.remove(c.tableName());
+                    return s.tables().contains(c.tableName())
+                            ? Effect().reply(c.replyTo(), StatusReply.ack())
+                            : Effect().persist(new Added(c.tableName())).thenReply(c.replyTo(), n -> StatusReply.ack());
+                })
+                .onCommand(Remove.class, (s, c) -> {
+                    reserved.remove(c.tableName());
+                    return !s.tables().contains(c.tableName())
+                            ? Effect().reply(c.replyTo(), StatusReply.ack())
+                            : Effect().persist(new Removed(c.tableName())).thenReply(c.replyTo(), n -> StatusReply.ack());
+                })
                 .onCommand(ListAll.class, (s, c) -> Effect().reply(c.replyTo(), s))
                 .onCommand(Reserve.class, this::onReserve)
-                .onCommand(Release.class, (s, c) -> {
-                    reserved.remove(c.tableName());
-                    return Effect().noReply();
-                })
                 .build();
     }
 

@@ -227,28 +227,38 @@ public final class TableEntity
 
     // ---- set-up
 
-    public static void init(ActorSystem<?> system, int snapshotEvery, Function<String, CompletionStage<Done>> eraser) {
-        ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), snapshotEvery, eraser)));
+    public static void init(ActorSystem<?> system, int snapshotEvery, Duration deleteDelay,
+                            Function<String, CompletionStage<Done>> eraser) {
+        ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), snapshotEvery, deleteDelay, eraser)));
+    }
+
+    public static Behavior<Command> create(String tableName, int snapshotEvery, Function<String, CompletionStage<Done>> eraser) {
+        return create(tableName, snapshotEvery, Duration.ZERO, eraser);
     }
 
     /**
+     * @param deleteDelay how long a deleted table stays DELETING before its erasure starts; the timer belongs to
+     *                    this incarnation of the entity, so one that moved or stopped never erases a later table
      * @param eraser deletes every event and snapshot of a persistence id that will be used again
      */
-    public static Behavior<Command> create(String tableName, int snapshotEvery, Function<String, CompletionStage<Done>> eraser) {
-        return Behaviors.setup(ctx -> new TableEntity(ctx, tableName, snapshotEvery, eraser));
+    public static Behavior<Command> create(String tableName, int snapshotEvery, Duration deleteDelay,
+                                           Function<String, CompletionStage<Done>> eraser) {
+        return Behaviors.setup(ctx -> new TableEntity(ctx, tableName, snapshotEvery, deleteDelay, eraser));
     }
 
     private final ActorContext<Command> context;
     private final String tableName;
     private final int snapshotEvery;
+    private final Duration deleteDelay;
     private final Function<String, CompletionStage<Done>> eraser;
 
-    private TableEntity(ActorContext<Command> context, String tableName, int snapshotEvery,
+    private TableEntity(ActorContext<Command> context, String tableName, int snapshotEvery, Duration deleteDelay,
                         Function<String, CompletionStage<Done>> eraser) {
         super(PersistenceId.of(ENTITY_KEY.name(), tableName), Entities.RESTART);
         this.context = context;
         this.tableName = tableName;
         this.snapshotEvery = snapshotEvery;
+        this.deleteDelay = deleteDelay;
         this.eraser = eraser;
     }
 
@@ -266,7 +276,7 @@ public final class TableEntity
     @Override
     public SignalHandler<State> signalHandler() {
         return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), state -> {
-            if (state instanceof Deleting) erase();
+            if (state instanceof Deleting) eraseLater();
         }).build();
     }
 
@@ -371,7 +381,7 @@ public final class TableEntity
                     "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")));
         }
         TableView before = state.view("DELETING");
-        return Effect().persist(new TableDeleted()).thenRun(s -> erase()).thenReply(cmd.replyTo(), s -> StatusReply.success(before));
+        return Effect().persist(new TableDeleted()).thenRun(s -> eraseLater()).thenReply(cmd.replyTo(), s -> StatusReply.success(before));
     }
 
     private ReplyEffect<Event, State> onChangeTags(Active state, ChangeTags cmd) {
@@ -498,6 +508,15 @@ public final class TableEntity
             return Effect().noReply();
         }
         return Effect().persist(new TableErased()).thenNoReply();
+    }
+
+    /** Erases once the table has been DELETING for the delete delay, by this incarnation's own timer. */
+    private void eraseLater() {
+        if (deleteDelay.isZero()) {
+            erase();
+        } else {
+            context.scheduleOnce(deleteDelay, context.getSelf(), new EraseAgain());
+        }
     }
 
     /** Deletes every earlier event and snapshot of the table (the name stays usable), then tells itself. */

@@ -192,6 +192,16 @@ class DynamoDbRefusalTest {
             } finally {
                 pool.shutdownNow();
             }
+
+            // a table made and deleted with no other CreateTable between leaves no place held behind it
+            String gone = made.remove(0);
+            ddb.deleteTable(b -> b.tableName(gone));
+            String brief = unique("brief");
+            createTable(brief);
+            ddb.deleteTable(b -> b.tableName(brief));
+            String after = unique("after");
+            createTable(after);
+            made.add(after);
             List<String> listed = tableNames();
             assertEquals(TABLE_LIMIT, listed.size(), listed::toString);
             for (String racer : racers) {

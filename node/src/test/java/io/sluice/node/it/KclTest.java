@@ -458,25 +458,8 @@ class KclTest {
                                               List<Event> survivorAfterKill, List<Event> victimEvents) {
         for (String shard : victimShards) {
             String checkpoint = checkpointsAtKill.get(shard);
-            List<Initialized> starts = survivorAfterKill.stream()
-                    .filter(e -> e instanceof Initialized && e.shardId().equals(shard)).map(e -> (Initialized) e).toList();
-            assertFalse(starts.isEmpty(), "the survivor took " + shard);
-            assertEquals(checkpoint, starts.get(0).checkpoint(), "the survivor starts " + shard + " from the stored checkpoint");
-
             BigInteger from = isSequenceNumber(checkpoint) ? new BigInteger(checkpoint) : BigInteger.valueOf(-1);
-            Set<String> survivorProcessed = survivorAfterKill.stream()
-                    .filter(e -> e instanceof Processed && e.shardId().equals(shard))
-                    .map(e -> ((Processed) e).sequenceNumber()).collect(Collectors.toSet());
-            for (String seq : survivorProcessed) {
-                assertTrue(new BigInteger(seq).compareTo(from) > 0, shard + ": the survivor re-processed " + seq
-                        + ", at or before the checkpoint " + checkpoint);
-            }
-            for (Acked r : acked) {
-                if (r.shardId().equals(shard) && new BigInteger(r.sequenceNumber()).compareTo(from) > 0) {
-                    assertTrue(survivorProcessed.contains(r.sequenceNumber()),
-                            shard + ": " + r + " after the checkpoint was not processed by the survivor");
-                }
-            }
+            Set<String> survivorProcessed = assertResumedAt("the survivor", shard, checkpoint, from, survivorAfterKill);
             long reprocessed = victimEvents.stream()
                     .filter(e -> e instanceof Processed && e.shardId().equals(shard))
                     .filter(e -> survivorProcessed.contains(((Processed) e).sequenceNumber())).count();
@@ -497,22 +480,32 @@ class KclTest {
             assertTrue(acked.stream().anyMatch(r -> r.shardId().equals(shard) && new BigInteger(r.sequenceNumber()).compareTo(from) <= 0),
                     shard + " has records up to its checkpoint");
 
-            List<Initialized> starts = events.stream().filter(e -> e instanceof Initialized && e.shardId().equals(shard))
-                    .map(e -> (Initialized) e).toList();
-            assertFalse(starts.isEmpty(), "the new worker took " + shard);
-            assertEquals(checkpoint, starts.get(0).checkpoint(), "the new worker starts " + shard + " from the stored checkpoint");
-            Set<String> processed = events.stream().filter(e -> e instanceof Processed && e.shardId().equals(shard))
-                    .map(e -> ((Processed) e).sequenceNumber()).collect(Collectors.toSet());
-            for (String seq : processed) {
-                assertTrue(new BigInteger(seq).compareTo(from) > 0, shard + ": the new worker re-processed " + seq
-                        + ", at or before the checkpoint " + checkpoint);
-            }
-            for (Acked r : acked) {
-                if (r.shardId().equals(shard) && new BigInteger(r.sequenceNumber()).compareTo(from) > 0) {
-                    assertTrue(processed.contains(r.sequenceNumber()), shard + ": " + r + " after the checkpoint was not processed");
-                }
+            assertResumedAt("the new worker", shard, checkpoint, from, events);
+        }
+    }
+
+    /**
+     * A worker's events for one shard: it started the shard at {@code checkpoint}, processed every acknowledged
+     * record after it ({@code from}) and none at or before it. Returns the sequence numbers it processed there.
+     */
+    private Set<String> assertResumedAt(String worker, String shard, String checkpoint, BigInteger from, List<Event> events) {
+        List<Initialized> starts = events.stream().filter(e -> e instanceof Initialized && e.shardId().equals(shard))
+                .map(e -> (Initialized) e).toList();
+        assertFalse(starts.isEmpty(), worker + " took " + shard);
+        assertEquals(checkpoint, starts.get(0).checkpoint(), worker + " starts " + shard + " from the stored checkpoint");
+        Set<String> processed = events.stream().filter(e -> e instanceof Processed && e.shardId().equals(shard))
+                .map(e -> ((Processed) e).sequenceNumber()).collect(Collectors.toSet());
+        for (String seq : processed) {
+            assertTrue(new BigInteger(seq).compareTo(from) > 0, shard + ": " + worker + " re-processed " + seq
+                    + ", at or before the checkpoint " + checkpoint);
+        }
+        for (Acked r : acked) {
+            if (r.shardId().equals(shard) && new BigInteger(r.sequenceNumber()).compareTo(from) > 0) {
+                assertTrue(processed.contains(r.sequenceNumber()),
+                        shard + ": " + r + " after the checkpoint was not processed by " + worker);
             }
         }
+        return processed;
     }
 
     private static boolean isSequenceNumber(String checkpoint) {
